@@ -1,0 +1,87 @@
+// The Arrow mapping of Vastflow types (DESIGN.md §2). Every field carries
+// `vastflow.type` metadata, every schema `vastflow.schema`, so files are self-describing;
+// a reader that ignores the metadata still sees plain, sensible Arrow columns.
+
+import * as arrow from 'apache-arrow';
+import { defaultTimestamp, formatType, parseType, type Field, type Schema, type Type } from './types.js';
+
+export const TYPE_KEY = 'vastflow.type';
+export const SCHEMA_KEY = 'vastflow.schema';
+export const TIMESTAMP_KEY = 'vastflow.timestamp';
+
+export function arrowType(type: Type): arrow.DataType {
+  switch (type.kind) {
+    case 'none': return new arrow.Null();
+    case 'bool': return new arrow.Bool();
+    case 'int': return new arrow.Int64();
+    case 'count': return new arrow.Uint64();
+    case 'real': return new arrow.Float64();
+    case 'duration': return new arrow.Duration(arrow.TimeUnit.NANOSECOND);
+    case 'time': return new arrow.Timestamp(arrow.TimeUnit.NANOSECOND, 'UTC');
+    case 'string': case 'pattern': return new arrow.Utf8();
+    case 'address': return new arrow.FixedSizeBinary(16);
+    case 'subnet':
+      return new arrow.Struct([
+        new arrow.Field('address', new arrow.FixedSizeBinary(16), false),
+        new arrow.Field('length', new arrow.Uint8(), false),
+      ]);
+    case 'port': return new arrow.Uint32();
+    case 'enum': return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
+    case 'list': case 'set':
+      return new arrow.List(arrowField({ name: 'item', type: type.element }));
+    case 'map':
+      return new arrow.Map_(new arrow.Field('entries', new arrow.Struct([
+        arrowField({ name: 'key', type: type.key }, false),
+        arrowField({ name: 'value', type: type.value }),
+      ] as arrow.Field[]), false) as never);
+    case 'record':
+      return new arrow.Struct(type.fields.map((f) => arrowField(f)));
+  }
+}
+
+export function arrowField(field: Field, nullable = true): arrow.Field {
+  const metadata = new Map<string, string>([[TYPE_KEY, formatType(field.type)]]);
+  for (const [k, v] of Object.entries(field.attributes ?? {})) metadata.set(k, v);
+  return new arrow.Field(field.name, arrowType(field.type), nullable, metadata);
+}
+
+export function arrowSchema(schema: Schema): arrow.Schema {
+  const metadata = new Map<string, string>([[SCHEMA_KEY, schema.name]]);
+  if (schema.timestamp) metadata.set(TIMESTAMP_KEY, schema.timestamp);
+  return new arrow.Schema(schema.fields.map((f) => arrowField(f)), metadata);
+}
+
+/** Reads a Vastflow schema back from Arrow, inferring types where metadata is missing. */
+export function fromArrowSchema(s: arrow.Schema, fallbackName = 'arrow'): Schema {
+  const fields = s.fields.map(fromArrowField);
+  const name = s.metadata.get(SCHEMA_KEY) ?? fallbackName;
+  const timestamp = s.metadata.get(TIMESTAMP_KEY) ?? defaultTimestamp(fields);
+  return timestamp ? { name, fields, timestamp } : { name, fields };
+}
+
+function fromArrowField(f: arrow.Field): Field {
+  const text = f.metadata.get(TYPE_KEY);
+  const type = text ? parseType(text) : inferType(f.type);
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of f.metadata) if (k !== TYPE_KEY) attributes[k] = v;
+  return Object.keys(attributes).length ? { name: f.name, type, attributes } : { name: f.name, type };
+}
+
+function inferType(t: arrow.DataType): Type {
+  if (arrow.DataType.isNull(t)) return { kind: 'none' };
+  if (arrow.DataType.isBool(t)) return { kind: 'bool' };
+  if (arrow.DataType.isInt(t)) return { kind: t.isSigned ? 'int' : 'count' };
+  if (arrow.DataType.isFloat(t)) return { kind: 'real' };
+  if (arrow.DataType.isTimestamp(t)) return { kind: 'time' };
+  if (arrow.DataType.isDuration(t)) return { kind: 'duration' };
+  if (arrow.DataType.isUtf8(t)) return { kind: 'string' };
+  if (arrow.DataType.isDictionary(t)) return { kind: 'enum' };
+  if (arrow.DataType.isFixedSizeBinary(t) && t.byteWidth === 16) return { kind: 'address' };
+  if (arrow.DataType.isList(t)) return { kind: 'list', element: fromArrowField(t.children[0]!).type };
+  if (arrow.DataType.isMap(t)) {
+    const entries = t.children[0]!.type as arrow.Struct;
+    return { kind: 'map', key: fromArrowField(entries.children[0]!).type, value: fromArrowField(entries.children[1]!).type };
+  }
+  if (arrow.DataType.isStruct(t)) return { kind: 'record', fields: t.children.map(fromArrowField) };
+  throw new Error(`no Vastflow type for Arrow type ${String(t)}`);
+}

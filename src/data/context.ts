@@ -1,0 +1,32 @@
+// What every pipeline node (source, operator, sink) is given by the runner: its name,
+// where relative paths resolve, counters for progress, and a place to say things.
+
+export interface NodeStats {
+  /** Events (rows) this node emitted (sources, operators) or wrote (sinks). */
+  events: number;
+  /** Input bytes consumed (sources) or bytes written (sinks). */
+  bytes: number;
+  batches: number;
+  /** Bad input units (lines, packets, messages) rejected, by reason. */
+  rejected: number;
+  rejectedByReason: Map<string, number>;
+}
+
+export function newStats(): NodeStats {
+  return { events: 0, bytes: 0, batches: 0, rejected: 0, rejectedByReason: new Map() };
+}
+
+export interface NodeContext {
+  /** Node name in the pipeline file (e.g. `conn`). */
+  readonly name: string;
+  /** Directory that relative paths resolve against (the pipeline file's directory). */
+  readonly baseDir: string;
+  readonly stats: NodeStats;
+  /** Writes a diagnostic line for the user (stderr, prefixed with the node name). */
+  readonly log: (message: string) => void;
+}
+
+/** A context for programmatic use and tests. */
+export function simpleContext(name = 'node', baseDir = process.cwd(), log: (m: string) => void = () => {}): NodeContext {
+  return { name, baseDir, stats: newStats(), log };
+}

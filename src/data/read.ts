@@ -1,0 +1,127 @@
+// Reading Vastflow values out of Arrow columns, one visitor case per type. Times and
+// durations come from the raw int64 words (Arrow's get() would round them to ms).
+
+import type * as arrow from 'apache-arrow';
+import type { Batch } from './batch.js';
+import type { Type } from './types.js';
+import { Address, Port, Subnet, type Value } from './values.js';
+
+export type Reader = (row: number) => Value;
+
+export function isValid(data: arrow.Data, row: number): boolean {
+  const bitmap = data.nullBitmap;
+  if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return true;
+  const i = data.offset + row;
+  return (bitmap[i >>> 3]! & (1 << (i & 7))) !== 0;
+}
+
+const decoder = new TextDecoder();
+
+/** A reader of one column (a single Arrow Data chunk, as Vastflow batches have). */
+export function columnReader(type: Type, data: arrow.Data): Reader {
+  const base = data.offset;
+  const nullable = data.nullCount > 0;
+  const read = rawReader(type, data, base);
+  if (!nullable) return read;
+  return (row) => (isValid(data, row) ? read(row) : null);
+}
+
+function rawReader(type: Type, data: arrow.Data, base: number): Reader {
+  switch (type.kind) {
+    case 'none':
+      return () => null;
+    case 'bool': {
+      const bits = data.values as Uint8Array;
+      return (row) => ((bits[(base + row) >>> 3]! >> ((base + row) & 7)) & 1) === 1;
+    }
+    case 'int': case 'time': case 'duration': {
+      const v = data.values as BigInt64Array;
+      return (row) => v[base + row]!;
+    }
+    case 'count': {
+      const v = data.values as BigUint64Array;
+      return (row) => v[base + row]!;
+    }
+    case 'real': {
+      const v = data.values as Float64Array;
+      return (row) => v[base + row]!;
+    }
+    case 'string': case 'pattern': {
+      const offs = data.valueOffsets as Int32Array;
+      const bytes = data.values as Uint8Array;
+      return (row) => decoder.decode(bytes.subarray(offs[base + row]!, offs[base + row + 1]!));
+    }
+    case 'enum': {
+      const idx = data.values as Int32Array;
+      const dict = data.dictionary!;
+      const words: string[] = [];
+      for (let i = 0; i < dict.length; i++) words.push(String(dict.get(i)));
+      return (row) => words[idx[base + row]!]!;
+    }
+    case 'address': {
+      const bytes = data.values as Uint8Array;
+      return (row) => new Address(bytes.slice((base + row) * 16, (base + row + 1) * 16));
+    }
+    case 'subnet': {
+      const addr = data.children[0]!;
+      const len = data.children[1]!;
+      const ab = addr.values as Uint8Array;
+      const lb = len.values as Uint8Array;
+      return (row) => {
+        const i = base + row;
+        return new Subnet(new Address(ab.slice((addr.offset + i) * 16, (addr.offset + i + 1) * 16)), lb[len.offset + i]!);
+      };
+    }
+    case 'port': {
+      const v = data.values as Uint32Array;
+      return (row) => Port.unpack(v[base + row]!);
+    }
+    case 'list': case 'set': {
+      const offs = data.valueOffsets as Int32Array;
+      const child = data.children[0]!;
+      const elem = columnReader(type.element, child);
+      return (row) => {
+        const out: Value[] = [];
+        for (let i = offs[base + row]!; i < offs[base + row + 1]!; i++) out.push(elem(i));
+        return out;
+      };
+    }
+    case 'map': {
+      const offs = data.valueOffsets as Int32Array;
+      const entries = data.children[0]!;
+      const key = columnReader(type.key, entries.children[0]!);
+      const val = columnReader(type.value, entries.children[1]!);
+      return (row) => {
+        const out = new Map<Value, Value>();
+        for (let i = offs[base + row]!; i < offs[base + row + 1]!; i++) out.set(key(i), val(i));
+        return out;
+      };
+    }
+    case 'record': {
+      const readers = type.fields.map((f, i) => [f.name, columnReader(f.type, data.children[i]!)] as const);
+      return (row) => {
+        const out: Record<string, Value> = {};
+        for (const [name, r] of readers) out[name] = r(base + row);
+        return out;
+      };
+    }
+  }
+}
+
+/** Readers for every column of a batch, in schema order. */
+export function batchReaders(batch: Batch): Reader[] {
+  return batch.schema.fields.map((f, i) => columnReader(f.type, batch.data.getChildAt(i)!.data[0]!));
+}
+
+/** All rows of a batch as records keyed by field name (tests, small outputs). */
+export function batchRows(batch: Batch): Record<string, Value>[] {
+  const readers = batchReaders(batch);
+  const names = batch.schema.fields.map((f) => f.name);
+  const rows: Record<string, Value>[] = [];
+  for (let r = 0; r < batch.data.numRows; r++) {
+    const row: Record<string, Value> = {};
+    for (let c = 0; c < readers.length; c++) row[names[c]!] = readers[c]!(r);
+    rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,222 @@
+// Runtime values of Vastflow types, as used off the hot path (literals, row access,
+// JSON sources, tests): addresses, subnets and ports have small value classes here.
+
+/**
+ * A value of some Type: null is unset; int/count/time/duration are bigint (ns for time
+ * and duration); real is number; string/pattern/enum are string; list/set are arrays;
+ * map is an array of [key, value] pairs; record is a plain object.
+ */
+export type Value =
+  | null
+  | boolean
+  | bigint
+  | number
+  | string
+  | Address
+  | Subnet
+  | Port
+  | readonly Value[]
+  | ReadonlyMap<Value, Value>
+  | { readonly [field: string]: Value };
+
+/** An IPv4 or IPv6 address as 16 bytes; IPv4 is stored v4-mapped (::ffff:a.b.c.d). */
+export class Address {
+  constructor(readonly bytes: Uint8Array) {
+    if (bytes.length !== 16) throw new Error('an address has 16 bytes');
+  }
+
+  static parse(text: string): Address {
+    const a = parseAddress(text);
+    if (!a) throw new Error(`not an IP address: '${text}'`);
+    return a;
+  }
+
+  static v4(a: number, b: number, c: number, d: number): Address {
+    const bytes = new Uint8Array(16);
+    bytes[10] = 0xff; bytes[11] = 0xff;
+    bytes[12] = a; bytes[13] = b; bytes[14] = c; bytes[15] = d;
+    return new Address(bytes);
+  }
+
+  get isV4(): boolean {
+    return isV4Mapped(this.bytes, 0);
+  }
+
+  equals(other: Address): boolean {
+    for (let i = 0; i < 16; i++) if (this.bytes[i] !== other.bytes[i]) return false;
+    return true;
+  }
+
+  toString(): string {
+    return formatAddress(this.bytes, 0);
+  }
+}
+
+/** A subnet: network address (host bits cleared) and prefix length as written (v4: 0-32). */
+export class Subnet {
+  readonly address: Address;
+  constructor(address: Address, readonly length: number) {
+    const max = address.isV4 ? 32 : 128;
+    if (!Number.isInteger(length) || length < 0 || length > max) throw new Error(`bad prefix length /${length}`);
+    this.address = new Address(maskBytes(address.bytes, address.isV4 ? length + 96 : length));
+  }
+
+  static parse(text: string): Subnet {
+    const slash = text.lastIndexOf('/');
+    if (slash < 0) throw new Error(`not a subnet: '${text}'`);
+    const len = Number(text.slice(slash + 1));
+    return new Subnet(Address.parse(text.slice(0, slash)), len);
+  }
+
+  /** Prefix length in the 128-bit space (v4 subnets are offset by 96). */
+  get bits(): number {
+    return this.address.isV4 ? this.length + 96 : this.length;
+  }
+
+  contains(address: Address | Uint8Array, offset = 0): boolean {
+    const bytes = address instanceof Address ? address.bytes : address;
+    return prefixMatches(bytes, offset, this.address.bytes, this.bits);
+  }
+
+  toString(): string {
+    return `${this.address}/${this.length}`;
+  }
+}
+
+export type PortProtocol = 'tcp' | 'udp' | 'icmp' | 'icmp6' | 'sctp' | '?';
+
+const protoNumbers: Record<PortProtocol, number> = { '?': 0, icmp: 1, tcp: 6, udp: 17, icmp6: 58, sctp: 132 };
+const protoNames = new Map<number, PortProtocol>(Object.entries(protoNumbers).map(([k, v]) => [v, k as PortProtocol]));
+
+/**
+ * A transport port with protocol. In Arrow a port is one uint32: the number in the low
+ * 16 bits and the IANA protocol number above it, so ports of unknown protocol (Zeek logs)
+ * read as the plain port number in any Arrow tool.
+ */
+export class Port {
+  constructor(readonly number: number, readonly protocol: PortProtocol = '?') {}
+
+  static parse(text: string): Port {
+    const m = /^(\d{1,5})(?:\/(tcp|udp|icmp6?|sctp|\?))?$/.exec(text);
+    if (!m || Number(m[1]) > 65535) throw new Error(`not a port: '${text}'`);
+    return new Port(Number(m[1]), (m[2] ?? '?') as PortProtocol);
+  }
+
+  static unpack(packed: number): Port {
+    return new Port(packed & 0xffff, protoNames.get(packed >>> 16) ?? '?');
+  }
+
+  pack(): number {
+    return packPort(this.number, this.protocol);
+  }
+
+  toString(): string {
+    return `${this.number}/${this.protocol}`;
+  }
+}
+
+export function packPort(number: number, protocol: PortProtocol): number {
+  return (number & 0xffff) | (protoNumbers[protocol] << 16);
+}
+
+export function protocolNumber(protocol: PortProtocol): number {
+  return protoNumbers[protocol];
+}
+
+export function protocolName(n: number): PortProtocol {
+  return protoNames.get(n) ?? '?';
+}
+
+export function isV4Mapped(bytes: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[off + i] !== 0) return false;
+  return bytes[off + 10] === 0xff && bytes[off + 11] === 0xff;
+}
+
+export function prefixMatches(bytes: Uint8Array, off: number, net: Uint8Array, bits: number): boolean {
+  const whole = bits >>> 3;
+  for (let i = 0; i < whole; i++) if (bytes[off + i] !== net[i]) return false;
+  const rest = bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (bytes[off + whole]! & mask) === net[whole];
+}
+
+function maskBytes(bytes: Uint8Array, bits: number): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    out[i] = bytes[i]! & ((0xff << (8 - keep)) & 0xff);
+  }
+  return out;
+}
+
+/** Parses dotted IPv4 or RFC 4291 IPv6 text (with an optional embedded IPv4 tail). */
+export function parseAddress(text: string): Address | undefined {
+  const out = new Uint8Array(16);
+  if (text.indexOf(':') < 0) {
+    return parseV4Into(text, out, 12) ? (out[10] = 0xff, out[11] = 0xff, new Address(out)) : undefined;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const words: number[] = [];
+  const pushGroups = (groups: string[], into: number[]): boolean => {
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      if (i === groups.length - 1 && g.includes('.')) {
+        const v4 = new Uint8Array(4);
+        if (!parseV4Into(g, v4, 0)) return false;
+        into.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
+        into.push(parseInt(g, 16));
+      }
+    }
+    return true;
+  };
+  const tailWords: number[] = [];
+  if (!pushGroups(head, words) || !pushGroups(tail, tailWords)) return undefined;
+  if (halves.length === 1 && words.length !== 8) return undefined;
+  if (halves.length === 2 && words.length + tailWords.length > 7) return undefined;
+  const all = [...words, ...new Array<number>(8 - words.length - tailWords.length).fill(0), ...tailWords];
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = all[i]! >> 8;
+    out[2 * i + 1] = all[i]! & 0xff;
+  }
+  return new Address(out);
+}
+
+function parseV4Into(text: string, out: Uint8Array, off: number): boolean {
+  const parts = text.split('.');
+  if (parts.length !== 4) return false;
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (!/^\d{1,3}$/.test(p)) return false;
+    const n = Number(p);
+    if (n > 255) return false;
+    out[off + i] = n;
+  }
+  return true;
+}
+
+/** Formats 16 address bytes at `off`: dotted quad for v4-mapped, RFC 5952 for IPv6. */
+export function formatAddress(bytes: Uint8Array, off: number): string {
+  if (isV4Mapped(bytes, off)) {
+    return `${bytes[off + 12]}.${bytes[off + 13]}.${bytes[off + 14]}.${bytes[off + 15]}`;
+  }
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push((bytes[off + 2 * i]! << 8) | bytes[off + 2 * i + 1]!);
+  // Longest run of two or more zero words becomes '::' (RFC 5952 §4.2).
+  let bestStart = -1, bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  if (bestStart < 0) return hex(words);
+  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+}

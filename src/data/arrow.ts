@@ -26,6 +26,7 @@ export function arrowType(type: Type): arrow.DataType {
         new arrow.Field('length', new arrow.Uint8(), false),
       ]);
     case 'port': return new arrow.Uint32();
+    case 'blob': return new arrow.Binary();
     case 'enum': return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
     case 'list': case 'set':
       return new arrow.List(arrowField({ name: 'item', type: type.element }));
@@ -75,6 +76,7 @@ function inferType(t: arrow.DataType): Type {
   if (arrow.DataType.isTimestamp(t)) return { kind: 'time' };
   if (arrow.DataType.isDuration(t)) return { kind: 'duration' };
   if (arrow.DataType.isUtf8(t)) return { kind: 'string' };
+  if (arrow.DataType.isBinary(t)) return { kind: 'blob' };
   if (arrow.DataType.isDictionary(t)) return { kind: 'enum' };
   if (arrow.DataType.isFixedSizeBinary(t) && t.byteWidth === 16) return { kind: 'address' };
   if (arrow.DataType.isList(t)) return { kind: 'list', element: fromArrowField(t.children[0]!).type };

@@ -24,6 +24,20 @@ export abstract class ColumnBuilder {
     this.length++;
   }
 
+  /**
+   * Drops rows from `n` on (used to roll back a half-parsed row). Subclasses drop their
+   * data; the base clears validity bits so later appends start from zeroed bits.
+   */
+  truncate(n: number): void {
+    if (n >= this.length) return;
+    for (let i = n; i < this.length; i++) {
+      const bit = 1 << (i & 7);
+      if ((this.validity[i >>> 3]! & bit) === 0) this.nullCount--;
+      else this.validity[i >>> 3]! &= ~bit;
+    }
+    this.length = n;
+  }
+
   /** Marks the row just pushed as valid. Subclasses call it after writing a value. */
   protected valid(): void {
     const i = this.length;
@@ -164,6 +178,10 @@ export class BoolBuilder extends ColumnBuilder {
   protected pushEmpty(): void {
     if (this.length >>> 3 >= this.bits.length) this.bits = grow(this.bits, (this.length >>> 3) + 1);
   }
+  override truncate(n: number): void {
+    for (let i = n; i < this.length; i++) this.bits[i >>> 3]! &= ~(1 << (i & 7));
+    super.truncate(n);
+  }
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const bytes = (this.length + 7) >>> 3;
@@ -218,6 +236,12 @@ export class Utf8Builder extends ColumnBuilder {
     this.offsets[this.length + 1] = this.pos;
   }
 
+  override truncate(n: number): void {
+    if (n >= this.length) return;
+    this.pos = this.offsets[n]!;
+    super.truncate(n);
+  }
+
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
@@ -225,6 +249,54 @@ export class Utf8Builder extends ColumnBuilder {
     const data = this.bytes.slice(0, this.pos);
     this.pos = 0;
     return arrow.makeData({ type: new arrow.Utf8(), length, nullCount, nullBitmap, valueOffsets, data });
+  }
+}
+
+/** blob: raw bytes plus int32 offsets (Arrow Binary). */
+export class BlobBuilder extends ColumnBuilder {
+  private bytes = new Uint8Array(4096);
+  private offsets = new Int32Array(129);
+  private pos = 0;
+
+  private reserve(n: number): void {
+    if (this.pos + n > this.bytes.length) this.bytes = grow(this.bytes, this.pos + n);
+    if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
+  }
+
+  appendBytes(src: Uint8Array, start = 0, end = src.length): void {
+    const n = end - start;
+    this.reserve(n);
+    this.bytes.set(src.subarray(start, end), this.pos);
+    this.pos += n;
+    this.offsets[this.length + 1] = this.pos;
+    this.valid();
+  }
+
+  append(value: Value): void {
+    if (value === null) return this.appendNull();
+    if (value instanceof Uint8Array) return this.appendBytes(value);
+    if (typeof value === 'string') return this.appendBytes(utf8.encode(value));
+    throw new TypeError(`expected bytes for blob, got ${String(value)}`);
+  }
+
+  protected pushEmpty(): void {
+    this.reserve(0);
+    this.offsets[this.length + 1] = this.pos;
+  }
+
+  override truncate(n: number): void {
+    if (n >= this.length) return;
+    this.pos = this.offsets[n]!;
+    super.truncate(n);
+  }
+
+  finish(): arrow.Data {
+    const nullBitmap = this.takeValidity();
+    const { length, nullCount } = this.resetCounts();
+    const valueOffsets = this.offsets.slice(0, length + 1);
+    const data = this.bytes.slice(0, this.pos);
+    this.pos = 0;
+    return arrow.makeData({ type: new arrow.Binary(), length, nullCount, nullBitmap, valueOffsets, data });
   }
 }
 
@@ -360,6 +432,10 @@ export class SubnetBuilder extends ColumnBuilder {
     throw new TypeError(`expected a subnet, got ${String(value)}`);
   }
 
+  override truncate(n: number): void {
+    this.addresses.truncate(n);
+    super.truncate(n);
+  }
   protected pushEmpty(): void {
     this.addresses.appendBytes(new Uint8Array(16));
     if (this.length >= this.lengths.length) this.lengths = grow(this.lengths, this.length + 1);
@@ -427,6 +503,15 @@ export class ListBuilder extends ColumnBuilder {
     if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
     this.offsets[this.length + 1] = this.child.length;
   }
+  /** Drops elements appended to `child` for a row that was not closed with end(). */
+  abandonRow(): void {
+    this.child.truncate(this.offsets[this.length]!);
+  }
+  override truncate(n: number): void {
+    if (n > this.length) return;
+    this.child.truncate(this.offsets[n]!);
+    super.truncate(n);
+  }
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
@@ -458,6 +543,12 @@ export class MapBuilder extends ColumnBuilder {
     if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
     this.offsets[this.length + 1] = this.keys.length;
   }
+  override truncate(n: number): void {
+    if (n >= this.length) return;
+    this.keys.truncate(this.offsets[n]!);
+    this.vals.truncate(this.offsets[n]!);
+    super.truncate(n);
+  }
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
@@ -486,6 +577,10 @@ export class RecordBuilder extends ColumnBuilder {
   }
   protected pushEmpty(): void {
     for (const c of this.children) c.appendNull();
+  }
+  override truncate(n: number): void {
+    for (const c of this.children) c.truncate(n);
+    super.truncate(n);
   }
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
@@ -516,6 +611,7 @@ export type BuilderFor<K extends Type['kind']> =
   K extends 'address' ? AddressBuilder :
   K extends 'subnet' ? SubnetBuilder :
   K extends 'port' ? PortBuilder :
+  K extends 'blob' ? BlobBuilder :
   K extends 'list' | 'set' ? ListBuilder :
   K extends 'map' ? MapBuilder :
   K extends 'record' ? RecordBuilder : NoneBuilder;
@@ -531,6 +627,7 @@ export function makeBuilder(type: Type): ColumnBuilder {
     case 'address': return new AddressBuilder(type);
     case 'subnet': return new SubnetBuilder(type);
     case 'port': return new PortBuilder(type);
+    case 'blob': return new BlobBuilder(type);
     case 'list': case 'set': return new ListBuilder(type);
     case 'map': return new MapBuilder(type);
     case 'record': return new RecordBuilder(type);

@@ -51,6 +51,11 @@ function rawReader(type: Type, data: arrow.Data, base: number): Reader {
       const bytes = data.values as Uint8Array;
       return (row) => decoder.decode(bytes.subarray(offs[base + row]!, offs[base + row + 1]!));
     }
+    case 'blob': {
+      const offs = data.valueOffsets as Int32Array;
+      const bytes = data.values as Uint8Array;
+      return (row) => bytes.slice(offs[base + row]!, offs[base + row + 1]!);
+    }
     case 'enum': {
       const idx = data.values as Int32Array;
       const dict = data.dictionary!;

@@ -14,6 +14,8 @@ export type Type =
   | { readonly kind: 'address' }
   | { readonly kind: 'subnet' }
   | { readonly kind: 'port' }
+  /** Raw bytes (e.g. a captured packet); Arrow Binary. */
+  | { readonly kind: 'blob' }
   | { readonly kind: 'enum'; readonly values?: readonly string[] }
   | { readonly kind: 'list'; readonly element: Type }
   | { readonly kind: 'set'; readonly element: Type }
@@ -53,6 +55,7 @@ export const t = {
   address: simple('address'),
   subnet: simple('subnet'),
   port: simple('port'),
+  blob: simple('blob'),
   enum: (values?: readonly string[]): Type => (values ? { kind: 'enum', values } : { kind: 'enum' }),
   list: (element: Type): Type => ({ kind: 'list', element }),
   set: (element: Type): Type => ({ kind: 'set', element }),
@@ -119,6 +122,7 @@ class TypeTextParser {
       }
       case 'none': case 'bool': case 'int': case 'count': case 'real': case 'duration': case 'time':
       case 'string': case 'pattern': case 'address': case 'subnet': case 'port': case 'enum':
+      case 'blob':
         return { kind: name };
       default:
         throw new Error(`unknown type '${name}' in '${this.text}'`);
@@ -197,6 +201,7 @@ export function zeekTypeName(type: Type): string {
     case 'address': return 'addr';
     case 'subnet': return 'subnet';
     case 'port': return 'port';
+    case 'blob': return 'string';
     case 'enum': return 'enum';
     case 'list': return `vector[${zeekTypeName(type.element)}]`;
     case 'set': return `set[${zeekTypeName(type.element)}]`;

@@ -4,7 +4,7 @@
 /**
  * A value of some Type: null is unset; int/count/time/duration are bigint (ns for time
  * and duration); real is number; string/pattern/enum are string; list/set are arrays;
- * map is an array of [key, value] pairs; record is a plain object.
+ * map is an array of [key, value] pairs; record is a plain object; blob is a Uint8Array.
  */
 export type Value =
   | null
@@ -15,6 +15,7 @@ export type Value =
   | Address
   | Subnet
   | Port
+  | Uint8Array
   | readonly Value[]
   | ReadonlyMap<Value, Value>
   | { readonly [field: string]: Value };

@@ -41,7 +41,9 @@ export class BadInput {
   reject(location: string, reason: string, raw?: Uint8Array | string): void {
     const stats = this.ctx.stats;
     stats.rejected++;
-    stats.rejectedByReason.set(reason, (stats.rejectedByReason.get(reason) ?? 0) + 1);
+    // Counted by kind: the offending value (a trailing `: '...'`) is left out of the key.
+    const kind = reason.replace(/: '.*'$/s, '');
+    stats.rejectedByReason.set(kind, (stats.rejectedByReason.get(kind) ?? 0) + 1);
     if (this.options.on_error === 'fail') throw new InputError(location, reason);
     if (this.reported < REPORT_LIMIT) {
       this.ctx.log(`skipped ${location}: ${reason}`);

@@ -79,8 +79,6 @@ async function run(
         await window.acquire(signal);
         if (signal.aborted) { window.release(); return; }
         const rows = c.data.numRows;
-        ctx.stats.events += rows;
-        ctx.stats.batches++;
         subscriber.next(makeBatch(c.schema, c.data, window.ack(), offset, bytes));
         bytes = 0;
         offset += rows;

@@ -1,0 +1,122 @@
+// The commands of `flow`. Each prints user errors without stack traces and sets a
+// non-zero exit code on failure.
+
+import { z } from 'zod';
+import type { Command } from 'commander';
+import { InputError } from '../sources/bad-input.js';
+import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
+import { components } from '../pipeline/registry.js';
+import { runPipeline } from '../pipeline/run.js';
+import { ProgressDisplay, summary } from './progress.js';
+
+export function registerCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run a pipeline file: read the sources, pass events through the operators, write the sinks')
+    .argument('<file>', 'pipeline file (YAML), e.g. pipelines/quickstart.yaml')
+    .option('-q, --quiet', 'no progress and no summary')
+    .option('--no-progress', 'no live progress display even on a terminal')
+    .addHelpText('after', '\nExample:\n  flow run pipelines/quickstart.yaml\n\nRelative paths in the file resolve against the file\'s directory.\nExit status: 0 when every sink finished, 1 on any error.')
+    .action(async (file: string, opts: { quiet?: boolean; progress: boolean }) => {
+      process.exitCode = await runCommand(file, opts);
+    });
+
+  program
+    .command('validate')
+    .description('check a pipeline file without running it: YAML, component types, options, inputs, cycles')
+    .argument('<file>', 'pipeline file (YAML)')
+    .action(async (file: string) => {
+      const p = await load(file);
+      if (!p) { process.exitCode = 1; return; }
+      process.stdout.write(`${file}: ok (${p.nodes.length} nodes: ${p.nodes.map((n) => `${n.name}=${n.spec.type}`).join(', ')})\n`);
+    });
+
+  program
+    .command('components')
+    .description('list the source, operator and sink types, or show the options of one')
+    .argument('[type]', 'a component type, e.g. zeek-tsv')
+    .action((type?: string) => {
+      process.stdout.write(type ? describeComponent(type) : listComponents());
+      if (type && !components.has(type)) process.exitCode = 1;
+    });
+}
+
+async function load(file: string): Promise<Pipeline | undefined> {
+  try {
+    return await loadPipelineFile(file);
+  } catch (e) {
+    if (e instanceof PipelineError) {
+      process.stderr.write(`${e.message}\n${e.problems.length} problem${e.problems.length === 1 ? '' : 's'} in ${file}\n`);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+async function runCommand(file: string, opts: { quiet?: boolean; progress: boolean }): Promise<number> {
+  const pipeline = await load(file);
+  if (!pipeline) return 1;
+  const tty = process.stderr.isTTY && opts.progress && !opts.quiet;
+  const display = tty ? new ProgressDisplay(process.stderr) : undefined;
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const started = Date.now();
+  try {
+    const result = await runPipeline(pipeline, {
+      signal: abort.signal,
+      ...(display ? { onProgress: (n, ms) => display.draw(n, ms) } : {}),
+      log: (node, m) => {
+        display?.clear();
+        process.stderr.write(`${node}: ${m}\n`);
+      },
+    });
+    display?.clear();
+    if (!opts.quiet) process.stderr.write(`${summary(result.nodes, result.elapsedMs)}\n`);
+    return 0;
+  } catch (e) {
+    display?.clear();
+    const message = e instanceof InputError || e instanceof PipelineError ? e.message : (e as Error).message ?? String(e);
+    process.stderr.write(`flow run: failed after ${((Date.now() - started) / 1000).toFixed(2)}s: ${message}\n`);
+    if (process.env.FLOW_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function listComponents(): string {
+  const lines: string[] = [];
+  for (const kind of ['source', 'operator', 'sink'] as const) {
+    lines.push(`${kind}s:`);
+    for (const c of [...components.values()].filter((x) => x.kind === kind).sort((a, b) => a.type.localeCompare(b.type))) {
+      lines.push(`  ${c.type.padEnd(12)} ${c.description}`);
+    }
+  }
+  lines.push('', "Run 'flow components <type>' for a type's options.");
+  return `${lines.join('\n')}\n`;
+}
+
+interface JsonSchemaProperty {
+  description?: string;
+  default?: unknown;
+  type?: string;
+  enum?: unknown[];
+  items?: { type?: string };
+}
+
+function describeComponent(type: string): string {
+  const c = components.get(type);
+  if (!c) return `unknown component type '${type}'\n${listComponents()}`;
+  const schema = z.toJSONSchema(c.options, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
+  const lines = [`${c.type} (${c.kind}): ${c.description}`, '', 'options:'];
+  if (c.kind !== 'source') lines.push(`  ${'inputs'.padEnd(14)} list of node names to read from (required)`);
+  for (const [name, p] of Object.entries(schema.properties ?? {})) {
+    const kind = p.enum ? p.enum.join(' | ') : p.type === 'array' ? `list of ${p.items?.type ?? 'values'}` : p.type ?? 'value';
+    const req = schema.required?.includes(name) ? ' (required)' : p.default !== undefined ? ` (default: ${JSON.stringify(p.default)})` : '';
+    lines.push(`  ${name.padEnd(14)} ${kind}${req}${p.description ? ` — ${p.description}` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

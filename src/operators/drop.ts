@@ -1,0 +1,32 @@
+// drop: removes the named fields (or record prefixes) and keeps the rest in order.
+
+import { z } from 'zod';
+import type { OperatorSpec } from '../data/component.js';
+import { operate } from './operate.js';
+import { fieldMatches, projector } from './project.js';
+
+export const dropOptions = z.strictObject({
+  fields: z.array(z.string().min(1)).min(1).describe('fields to remove, e.g. [uid, tunnel_parents]'),
+});
+
+export function drop(options: { fields: readonly string[] }) {
+  return operate(() => {
+    const apply = projector((schema) =>
+      schema.fields.flatMap((f, i) => (fieldMatches(f.name, options.fields) ? [] : [i])));
+    return {
+      batch(b, out) {
+        const r = apply(b);
+        if (r) out.next(r);
+        else b.ack.release();
+      },
+    };
+  });
+}
+
+export const dropSpec: OperatorSpec<typeof dropOptions> = {
+  kind: 'operator',
+  type: 'drop',
+  description: 'remove the given fields',
+  options: dropOptions,
+  create: (options) => drop(options),
+};

@@ -7,7 +7,9 @@ import { InputError } from '../sources/bad-input.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
 import { components } from '../pipeline/registry.js';
 import { runPipeline } from '../pipeline/run.js';
-import { ProgressDisplay, summary } from './progress.js';
+import { generateAction } from '../generate/cli.js';
+import { zeekLogKinds } from '../generate/zeek.js';
+import { ProgressDisplay, formatBytes, summary } from './progress.js';
 
 export function registerCommands(program: Command): void {
   program
@@ -29,6 +31,19 @@ export function registerCommands(program: Command): void {
       const p = await load(file);
       if (!p) { process.exitCode = 1; return; }
       process.stdout.write(`${file}: ok (${p.nodes.length} nodes: ${p.nodes.map((n) => `${n.name}=${n.spec.type}`).join(', ')})\n`);
+    });
+
+  program
+    .command('generate')
+    .description('write realistic sample Zeek logs (deterministic for a seed)')
+    .argument('<kind>', zeekLogKinds.join(' | '))
+    .option('-n, --rows <n>', 'rows to write (1000, 250k, 1M)', '10000')
+    .option('-s, --seed <n>', 'random seed; the same seed gives the same bytes', '1')
+    .option('-o, --output <file>', 'file to write, - for standard output', '-')
+    .addHelpText('after', '\nExample:\n  flow generate zeek-conn --rows 1M --seed 42 -o conn.log')
+    .action(async (kind: string, opts: { rows: string; seed: string; output: string }) => {
+      const bytes = await generateAction(kind, opts);
+      if (opts.output !== '-') process.stderr.write(`wrote ${formatBytes(bytes)} to ${opts.output}\n`);
     });
 
   program

@@ -19,9 +19,24 @@ export abstract class ColumnBuilder {
   protected abstract pushEmpty(): void;
 
   appendNull(): void {
+    const i = this.length;
+    if (this.nullCount === 0) this.materializeValidity();
+    if (i >>> 3 >= this.validity.length) this.validity = grow(this.validity, (i >>> 3) + 1);
     this.pushEmpty();
     this.nullCount++;
-    this.length++;
+    this.length = i + 1;
+  }
+
+  /**
+   * Validity bits are kept only once a column has a null: until then every row is valid
+   * and valid() costs nothing. The first null writes the bits of the rows before it.
+   */
+  private materializeValidity(): void {
+    const n = this.length;
+    if (n >>> 3 >= this.validity.length) this.validity = grow(this.validity, (n >>> 3) + 1);
+    this.validity.fill(0);
+    this.validity.fill(0xff, 0, n >>> 3);
+    if (n & 7) this.validity[n >>> 3] = (1 << (n & 7)) - 1;
   }
 
   /**
@@ -30,6 +45,7 @@ export abstract class ColumnBuilder {
    */
   truncate(n: number): void {
     if (n >= this.length) return;
+    if (this.nullCount === 0) { this.length = n; return; }
     for (let i = n; i < this.length; i++) {
       const bit = 1 << (i & 7);
       if ((this.validity[i >>> 3]! & bit) === 0) this.nullCount--;
@@ -41,13 +57,16 @@ export abstract class ColumnBuilder {
   /** Marks the row just pushed as valid. Subclasses call it after writing a value. */
   protected valid(): void {
     const i = this.length;
-    if (i >>> 3 >= this.validity.length) this.validity = grow(this.validity, (i >>> 3) + 1);
-    this.validity[i >>> 3]! |= 1 << (i & 7);
+    if (this.nullCount !== 0) {
+      if (i >>> 3 >= this.validity.length) this.validity = grow(this.validity, (i >>> 3) + 1);
+      this.validity[i >>> 3]! |= 1 << (i & 7);
+    }
     this.length = i + 1;
   }
 
   protected takeValidity(): Uint8Array | undefined {
-    const bitmap = this.nullCount === 0 ? undefined : this.validity.slice(0, (this.length + 7) >>> 3);
+    if (this.nullCount === 0) return undefined;
+    const bitmap = this.validity.slice(0, (this.length + 7) >>> 3);
     this.validity.fill(0, 0, (this.length + 7) >>> 3);
     return bitmap;
   }

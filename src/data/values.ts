@@ -221,3 +221,79 @@ export function formatAddress(bytes: Uint8Array, off: number): string {
   if (bestStart < 0) return hex(words);
   return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
 }
+
+/**
+ * Parses IPv6 text (RFC 4291, with `::` and an optional dotted IPv4 tail) from bytes
+ * [s, e) into out[off..off+16) without making strings. Returns false if it is not IPv6.
+ */
+export function parseV6Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off: number): boolean {
+  const words = new Uint16Array(8);
+  let n = 0, gap = -1, i = s;
+  if (e - s >= 2 && buf[s] === 0x3a && buf[s + 1] === 0x3a) { gap = 0; i = s + 2; }
+  else if (buf[s] === 0x3a) return false;
+  while (i < e) {
+    let v = 0, digits = 0, j = i;
+    for (; j < e && digits < 5; j++) {
+      const h = hexDigit(buf[j]!);
+      if (h < 0) break;
+      v = (v << 4) | h;
+      digits++;
+    }
+    if (j < e && buf[j] === 0x2e) {
+      // Dotted IPv4 tail takes the last two words.
+      if (n > 6) return false;
+      const v4 = new Uint8Array(4);
+      if (!parseV4Bytes(buf, i, e, v4)) return false;
+      words[n++] = (v4[0]! << 8) | v4[1]!;
+      words[n++] = (v4[2]! << 8) | v4[3]!;
+      i = e;
+      break;
+    }
+    if (digits === 0 || digits > 4 || n === 8) return false;
+    words[n++] = v;
+    i = j;
+    if (i === e) break;
+    if (buf[i] !== 0x3a) return false;
+    if (i + 1 < e && buf[i + 1] === 0x3a) {
+      if (gap >= 0) return false;
+      gap = n;
+      i += 2;
+    } else {
+      i++;
+      if (i === e) return false;
+    }
+  }
+  if (gap < 0 ? n !== 8 : n > 7) return false;
+  out.fill(0, off, off + 16);
+  const tail = gap < 0 ? 0 : n - gap;
+  for (let k = 0; k < n; k++) {
+    const slot = gap < 0 || k < gap ? k : 8 - tail + (k - gap);
+    out[off + 2 * slot] = words[k]! >> 8;
+    out[off + 2 * slot + 1] = words[k]! & 0xff;
+  }
+  return true;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+function parseV4Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array): boolean {
+  let octet = 0, digits = 0, k = 0;
+  for (let i = s; i <= e; i++) {
+    if (i === e || buf[i] === 0x2e) {
+      if (digits === 0 || octet > 255 || k > 3) return false;
+      out[k++] = octet;
+      octet = 0; digits = 0;
+      continue;
+    }
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9 || digits === 3) return false;
+    octet = octet * 10 + d;
+    digits++;
+  }
+  return k === 4;
+}

@@ -15,7 +15,7 @@ import {
 import { BatchBuilder } from '../data/batch.js';
 import type { NodeContext } from '../data/context.js';
 import { defaultTimestamp, parseZeekType, type Field, type Schema, type Type } from '../data/types.js';
-import { parseAddress, Subnet } from '../data/values.js';
+import { parseV6Bytes, Subnet } from '../data/values.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { inputOptions } from './input.js';
 import { batchingOptions, lineSource, type CutBatch, type LineParser } from './lines.js';
@@ -91,7 +91,6 @@ export class ZeekTsvParser implements LineParser {
   private schemaKey = '';
   private done: CutBatch[] = [];
   private scratch = new Uint8Array(1024);
-  private bounds = new Int32Array(64);
 
   constructor(private readonly bad: BadInput) {}
 
@@ -128,40 +127,40 @@ export class ZeekTsvParser implements LineParser {
       this.bad.reject(`${this.file}:${lineNo}`, 'data line before a #fields/#types header', buf.subarray(start, end));
       return;
     }
-    // Field boundaries first, so a line with the wrong field count touches no column.
+    // One pass: each field parser scans its own bytes up to the separator and returns
+    // where it stopped. A bad line rolls back the columns it already touched.
     const sep = this.header.separator;
-    const n = this.codes.length;
-    if (this.bounds.length < n + 1) this.bounds = new Int32Array(n * 2 + 1);
-    const bounds = this.bounds;
-    bounds[0] = start;
-    let count = 0;
-    for (let i = start; i < end; i++) {
-      if (buf[i] === sep) {
-        if (++count >= n) break;
-        bounds[count] = i + 1;
-      }
-    }
-    if (count !== n - 1) {
-      const got = countSeparators(buf, start, end, sep) + 1;
-      this.bad.reject(`${this.file}:${lineNo}`, `expected ${n} fields, got ${got}`, buf.subarray(start, end));
-      return;
-    }
-    bounds[n] = end + 1;
-    const rows = b.length;
     const codes = this.codes;
+    const n = codes.length;
     const cols = b.columns;
+    const rows = b.length;
     const unset = this.header.unset;
     const u0 = unset.length === 1 ? unset[0]! : -1;
-    for (let c = 0; c < n; c++) {
-      const s = bounds[c]!, e = bounds[c + 1]! - 1;
-      let err: string | undefined;
-      if (u0 >= 0 ? e - s === 1 && buf[s] === u0 : bytesEqual(buf, s, e, unset)) cols[c]!.appendNull();
-      else err = this.value(codes[c]!, cols[c]!, buf, s, e, false);
-      if (err !== undefined) {
-        for (let k = 0; k < c; k++) b.columns[k]!.truncate(rows);
-        this.bad.reject(`${this.file}:${lineNo}`, `field '${this.header.fields![c]}': ${err}`, buf.subarray(start, end));
-        return;
+    let pos = start;
+    let stop = start;
+    let reason: string | undefined;
+    let c = 0;
+    for (; c < n; c++) {
+      if (u0 >= 0 && buf[pos] === u0 && (pos + 1 === end || buf[pos + 1] === sep)) {
+        cols[c]!.appendNull();
+        stop = pos + 1;
+      } else if (u0 < 0 && startsWithField(buf, pos, end, sep, unset)) {
+        cols[c]!.appendNull();
+        stop = pos + unset.length;
+      } else {
+        stop = this.value(codes[c]!, cols[c]!, buf, pos, end, sep);
+        if (stop < 0) { reason = `field '${this.header.fields![c]}': ${failure}`; break; }
       }
+      if (stop === end) { c++; break; }
+      pos = stop + 1;
+    }
+    // Fewer fields end the line early; more leave `stop` on a separator after the last.
+    if (reason === undefined && (c < n || stop !== end)) {
+      reason = `expected ${n} fields, got ${countSeparators(buf, start, end, sep) + 1}`;
+    }
+    if (reason !== undefined) {
+      for (let k = 0; k < n; k++) cols[k]!.truncate(rows);
+      this.bad.reject(`${this.file}:${lineNo}`, reason, buf.subarray(start, end));
     }
   }
 
@@ -217,26 +216,46 @@ export class ZeekTsvParser implements LineParser {
     this.codes = fields.map((f) => codeOf(f.type));
   }
 
-  /** The value of one field, bytes [s, e): dispatch by a small code per column (monomorphic calls). */
-  private value(code: Code, col: ColumnBuilder, buf: Uint8Array, s: number, e: number, inContainer: boolean): string | undefined {
+  /**
+   * Parses the field starting at `s` into its column and returns where it stopped: the
+   * position of the separator `sep`, or `end` for the last field. On error returns -1
+   * and leaves the reason in `failure`; nothing was appended then.
+   */
+  private value(code: Code, col: ColumnBuilder, buf: Uint8Array, s: number, end: number, sep: number): number {
     switch (code) {
-      case Code.Time: return parseTimeLike(col as Int64Builder, buf, s, e);
-      case Code.Count: return parseInteger(col as Int64Builder, buf, s, e, false);
-      case Code.Int: return parseInteger(col as Int64Builder, buf, s, e, true);
-      case Code.Port: return parsePort(col as PortBuilder, buf, s, e);
-      case Code.Address: return parseAddressInto(col as AddressBuilder, buf, s, e);
-      case Code.String: {
-        // `(empty)` is how Zeek writes an empty string; inside a set it is an element.
-        if (!inContainer && bytesEqual(buf, s, e, this.header.empty)) { (col as Utf8Builder).appendUtf8Bytes(buf, s, s); return undefined; }
-        return this.text(col as Utf8Builder, buf, s, e);
+      case Code.Time: return parseTimeLike(col as Int64Builder, buf, s, end, sep);
+      case Code.Count: return parseInteger(col as Int64Builder, buf, s, end, sep, false);
+      case Code.Int: return parseInteger(col as Int64Builder, buf, s, end, sep, true);
+      case Code.Port: return parsePort(col as PortBuilder, buf, s, end, sep);
+      case Code.Address: return parseAddressInto(col as AddressBuilder, buf, s, end, sep);
+      case Code.String: case Code.Enum: {
+        let e = s, escaped = false;
+        for (; e < end; e++) {
+          const ch = buf[e]!;
+          if (ch === sep) break;
+          if (ch === BSLASH) escaped = true;
+        }
+        // `(empty)` is how Zeek writes an empty string.
+        if (code === Code.String && bytesEqual(buf, s, e, this.header.empty)) (col as Utf8Builder).appendUtf8Bytes(buf, s, s);
+        else if (this.text(col as Utf8Builder | EnumBuilder, buf, s, e, escaped) !== undefined) return -1;
+        return e;
       }
-      case Code.Enum: return this.text(col as EnumBuilder, buf, s, e);
+      default: {
+        const e = fieldEnd(buf, s, end, sep);
+        return this.slowValue(code, col, buf, s, e) === undefined ? e : -1;
+      }
+    }
+  }
+
+  /** Types that are rare in logs: parsed from the whole field [s, e). */
+  private slowValue(code: Code, col: ColumnBuilder, buf: Uint8Array, s: number, e: number): string | undefined {
+    switch (code) {
       case Code.Bool:
         if (e - s === 1 && (buf[s] === 0x54 || buf[s] === 0x46)) { (col as BoolBuilder).appendBool(buf[s] === 0x54); return undefined; }
-        return `not a bool (T or F): '${latin1(buf, s, e)}'`;
+        return fail(`not a bool (T or F): '${latin1(buf, s, e)}'`);
       case Code.Real: {
         const v = Number(latin1(buf, s, e));
-        if (e === s || Number.isNaN(v)) return `not a number: '${latin1(buf, s, e)}'`;
+        if (e === s || Number.isNaN(v)) return fail(`not a number: '${latin1(buf, s, e)}'`);
         (col as Float64Builder).appendNumber(v);
         return undefined;
       }
@@ -245,7 +264,7 @@ export class ZeekTsvParser implements LineParser {
           (col as SubnetBuilder).appendSubnet(Subnet.parse(latin1(buf, s, e)));
           return undefined;
         } catch {
-          return `not a subnet: '${latin1(buf, s, e)}'`;
+          return fail(`not a subnet: '${latin1(buf, s, e)}'`);
         }
       case Code.List: {
         const list = col as ListBuilder;
@@ -254,25 +273,31 @@ export class ZeekTsvParser implements LineParser {
         const unset = this.header.unset;
         const setSep = this.header.setSeparator;
         let from = s;
-        for (let i = s; i <= e; i++) {
-          if (i === e || buf[i] === setSep) {
-            const err = bytesEqual(buf, from, i, unset) ? (list.child.appendNull(), undefined) : this.value(elemCode, list.child, buf, from, i, true);
-            if (err !== undefined) { list.abandonRow(); return err; }
-            from = i + 1;
+        for (;;) {
+          // Elements end at the set separator; the last one at the field's end.
+          let stop: number;
+          if (bytesEqual(buf, from, Math.min(e, from + unset.length), unset) && (from + unset.length === e || buf[from + unset.length] === setSep)) {
+            list.child.appendNull();
+            stop = from + unset.length;
+          } else {
+            stop = this.value(elemCode, list.child, buf, from, e, setSep);
+            if (stop < 0) { list.abandonRow(); return failure; }
           }
+          if (stop >= e) break;
+          from = stop + 1;
         }
         list.end();
         return undefined;
       }
-      case Code.Unsupported:
-        return `type ${col.type.kind} cannot appear in Zeek logs`;
+      default:
+        return fail(`type ${col.type.kind} cannot appear in Zeek logs`);
     }
   }
 
-  private text(col: Utf8Builder | EnumBuilder, buf: Uint8Array, s: number, e: number): string | undefined {
-    if (hasBackslash(buf, s, e)) {
+  private text(col: Utf8Builder | EnumBuilder, buf: Uint8Array, s: number, e: number, escaped: boolean): string | undefined {
+    if (escaped) {
       const r = this.unescape(buf, s, e);
-      if (typeof r === 'string') return r;
+      if (typeof r === 'string') return fail(r);
       col.appendUtf8Bytes(this.scratch, 0, r);
     } else col.appendUtf8Bytes(buf, s, e);
     return undefined;
@@ -304,9 +329,23 @@ function hexValue(c: number | undefined): number {
   return -1;
 }
 
-function hasBackslash(buf: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) if (buf[i] === BSLASH) return true;
-  return false;
+/** The reason of the last parse failure (parsers return -1 and set it, to stay allocation-free). */
+let failure = '';
+function fail(reason: string): string {
+  failure = reason;
+  return reason;
+}
+
+function fieldEnd(buf: Uint8Array, s: number, end: number, sep: number): number {
+  let e = s;
+  while (e < end && buf[e] !== sep) e++;
+  return e;
+}
+
+/** True if the field at s is exactly `word` (followed by the separator or the line end). */
+function startsWithField(buf: Uint8Array, s: number, end: number, sep: number, word: Uint8Array): boolean {
+  const e = s + word.length;
+  return e <= end && (e === end || buf[e] === sep) && bytesEqual(buf, s, e, word);
 }
 
 function bytesEqual(buf: Uint8Array, s: number, e: number, word: Uint8Array): boolean {
@@ -331,97 +370,104 @@ function unescapeHeader(text: string): Uint8Array {
 }
 
 /** `[-]seconds[.fraction]` into nanoseconds, exactly (Zeek writes 6 decimals). */
-function parseTimeLike(b: Int64Builder, buf: Uint8Array, s: number, e: number): string | undefined {
+function parseTimeLike(b: Int64Builder, buf: Uint8Array, s: number, end: number, sep: number): number {
   let i = s;
   const negative = buf[i] === 0x2d;
   if (negative) i++;
   let sec = 0, digits = 0;
-  for (; i < e; i++) {
+  for (; i < end; i++) {
     const d = buf[i]! - 48;
     if (d < 0 || d > 9) break;
     sec = sec * 10 + d;
     digits++;
   }
   let nanos = 0, frac = 0;
-  if (i < e && buf[i] === 0x2e) {
-    for (i++; i < e; i++) {
+  if (i < end && buf[i] === 0x2e) {
+    for (i++; i < end; i++) {
       const d = buf[i]! - 48;
       if (d < 0 || d > 9) break;
       if (frac < 9) { nanos = nanos * 10 + d; frac++; }
     }
     for (let k = frac; k < 9; k++) nanos *= 10;
   }
-  if (i !== e || (digits === 0 && frac === 0)) return `not a time or interval: '${latin1(buf, s, e)}'`;
+  if ((i !== end && buf[i] !== sep) || (digits === 0 && frac === 0)) {
+    fail(`not a time or interval: '${latin1(buf, s, fieldEnd(buf, s, end, sep))}'`);
+    return -1;
+  }
   if (!negative && sec < 4294967296) b.appendSecondsNanos(sec, nanos);
   else {
-    const v = BigInt(Math.round(sec)) * 1_000_000_000n + BigInt(nanos);
+    const v = BigInt(latin1(buf, negative ? s + 1 : s, i).split('.')[0]!) * 1_000_000_000n + BigInt(nanos);
     b.appendBigInt(negative ? -v : v);
   }
-  return undefined;
+  return i;
 }
 
-function parsePort(b: PortBuilder, buf: Uint8Array, s: number, e: number): string | undefined {
-  let n = 0;
-  if (e === s || e - s > 5) return `not a port: '${latin1(buf, s, e)}'`;
-  for (let i = s; i < e; i++) {
+function parsePort(b: PortBuilder, buf: Uint8Array, s: number, end: number, sep: number): number {
+  let n = 0, i = s;
+  for (; i < end; i++) {
     const d = buf[i]! - 48;
-    if (d < 0 || d > 9) return `not a port: '${latin1(buf, s, e)}'`;
+    if (d < 0 || d > 9) break;
     n = n * 10 + d;
   }
-  if (n > 65535) return `port out of range: ${n}`;
+  if (i === s || i - s > 5 || (i !== end && buf[i] !== sep)) {
+    fail(`not a port: '${latin1(buf, s, fieldEnd(buf, s, end, sep))}'`);
+    return -1;
+  }
+  if (n > 65535) { fail(`port out of range: ${n}`); return -1; }
   b.appendPacked(n);
-  return undefined;
+  return i;
 }
 
-function parseInteger(b: Int64Builder, buf: Uint8Array, s: number, e: number, signed: boolean): string | undefined {
+function parseInteger(b: Int64Builder, buf: Uint8Array, s: number, end: number, sep: number, signed: boolean): number {
   let i = s;
   let negative = false;
   if (signed && (buf[i] === 0x2d || buf[i] === 0x2b)) { negative = buf[i] === 0x2d; i++; }
-  if (i === e) return `not an integer: '${latin1(buf, s, e)}'`;
-  if (e - i > 15) {
-    const text = latin1(buf, s, e);
-    if (!/^[-+]?\d+$/.test(text)) return `not an integer: '${text}'`;
-    const v = BigInt(text);
-    if (signed ? v < -(1n << 63n) || v >= 1n << 63n : v >= 1n << 64n) return `integer out of range: ${text}`;
-    b.appendBigInt(v);
-    return undefined;
-  }
+  const first = i;
   let n = 0;
-  for (; i < e; i++) {
+  for (; i < end; i++) {
     const d = buf[i]! - 48;
-    if (d < 0 || d > 9) return `not an integer: '${latin1(buf, s, e)}'`;
+    if (d < 0 || d > 9) break;
     n = n * 10 + d;
   }
-  b.appendNumber(negative ? -n : n);
-  return undefined;
+  if (i === first || (i !== end && buf[i] !== sep)) {
+    fail(`not an integer: '${latin1(buf, s, fieldEnd(buf, s, end, sep))}'`);
+    return -1;
+  }
+  if (i - first > 15) {
+    // Beyond 2^53 doubles lose digits: take the exact BigInt path.
+    const text = latin1(buf, s, i);
+    const v = BigInt(text);
+    if (signed ? v < -(1n << 63n) || v >= 1n << 63n : v >= 1n << 64n) { fail(`integer out of range: ${text}`); return -1; }
+    b.appendBigInt(v);
+  } else b.appendNumber(negative ? -n : n);
+  return i;
 }
 
-function parseAddressInto(b: AddressBuilder, buf: Uint8Array, s: number, e: number): string | undefined {
-  // IPv4 fast path: four decimal octets.
+function parseAddressInto(b: AddressBuilder, buf: Uint8Array, s: number, end: number, sep: number): number {
+  // IPv4 fast path: four decimal octets; anything else goes through the general parser.
   let octet = 0, dots = 0, digits = 0;
   let a0 = 0, a1 = 0, a2 = 0;
-  let ok = true;
-  for (let i = s; i < e; i++) {
+  let i = s;
+  for (; i < end; i++) {
     const c = buf[i]!;
     if (c === 0x2e) {
-      if (digits === 0 || dots === 3) { ok = false; break; }
+      if (digits === 0 || dots === 3) break;
       if (dots === 0) a0 = octet; else if (dots === 1) a1 = octet; else a2 = octet;
       dots++; octet = 0; digits = 0;
     } else {
       const d = c - 48;
-      if (d < 0 || d > 9 || digits === 3) { ok = false; break; }
+      if (d < 0 || d > 9 || digits === 3) break;
       octet = octet * 10 + d;
       digits++;
-      if (octet > 255) { ok = false; break; }
     }
   }
-  if (ok && dots === 3 && digits > 0) {
+  if (dots === 3 && digits > 0 && octet <= 255 && a0 <= 255 && a1 <= 255 && a2 <= 255 && (i === end || buf[i] === sep)) {
     b.appendV4(a0, a1, a2, octet);
-    return undefined;
+    return i;
   }
-  const text = latin1(buf, s, e);
-  const addr = parseAddress(text);
-  if (!addr) return `not an IP address: '${text}'`;
-  b.appendBytes(addr.bytes);
-  return undefined;
+  const e = fieldEnd(buf, s, end, sep);
+  const slot = b.slot();
+  if (!parseV6Bytes(buf, s, e, slot.bytes, slot.offset)) { fail(`not an IP address: '${latin1(buf, s, e)}'`); return -1; }
+  b.commit();
+  return e;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Command } from 'commander';
 import { InputError } from '../sources/bad-input.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
-import { components } from '../pipeline/registry.js';
+import { components, componentsOf } from '../pipeline/registry.js';
 import { runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { zeekLogKinds } from '../generate/zeek.js';
@@ -52,7 +52,7 @@ export function registerCommands(program: Command): void {
     .argument('[type]', 'a component type, e.g. zeek-tsv')
     .action((type?: string) => {
       process.stdout.write(type ? describeComponent(type) : listComponents());
-      if (type && !components.has(type)) process.exitCode = 1;
+      if (type && !components.some((c) => c.type === type)) process.exitCode = 1;
     });
 }
 
@@ -106,7 +106,7 @@ function listComponents(): string {
   const lines: string[] = [];
   for (const kind of ['source', 'operator', 'sink'] as const) {
     lines.push(`${kind}s:`);
-    for (const c of [...components.values()].filter((x) => x.kind === kind).sort((a, b) => a.type.localeCompare(b.type))) {
+    for (const c of componentsOf(kind).sort((a, b) => a.type.localeCompare(b.type))) {
       lines.push(`  ${c.type.padEnd(12)} ${c.description}`);
     }
   }
@@ -123,8 +123,12 @@ interface JsonSchemaProperty {
 }
 
 function describeComponent(type: string): string {
-  const c = components.get(type);
-  if (!c) return `unknown component type '${type}'\n${listComponents()}`;
+  const found = components.filter((c) => c.type === type);
+  if (found.length === 0) return `unknown component type '${type}'\n${listComponents()}`;
+  return found.map(describeOne).join('\n');
+}
+
+function describeOne(c: (typeof components)[number]): string {
   const schema = z.toJSONSchema(c.options, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
   const lines = [`${c.type} (${c.kind}): ${c.description}`, '', 'options:'];
   if (c.kind !== 'source') lines.push(`  ${'inputs'.padEnd(14)} list of node names to read from (required)`);

@@ -285,8 +285,12 @@ export class BlobBuilder extends ColumnBuilder {
   appendBytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
     this.reserve(n);
-    this.bytes.set(src.subarray(start, end), this.pos);
-    this.pos += n;
+    const dst = this.bytes;
+    let p = this.pos;
+    // Short copies are faster by hand; a plain view avoids Buffer#subarray's species lookup.
+    if (n <= 64) for (let i = start; i < end; i++) dst[p++] = src[i]!;
+    else { dst.set(new Uint8Array(src.buffer, src.byteOffset + start, n), p); p += n; }
+    this.pos = p;
     this.offsets[this.length + 1] = this.pos;
     this.valid();
   }
@@ -592,6 +596,10 @@ export class RecordBuilder extends ColumnBuilder {
     const rec = value as { readonly [k: string]: Value };
     const fields = (this.type as Extract<Type, { kind: 'record' }>).fields;
     for (let i = 0; i < fields.length; i++) this.children[i]!.append(rec[fields[i]!.name] ?? null);
+    this.valid();
+  }
+  /** Closes the current row after one value was appended to each of `children` (like ListBuilder.end). */
+  end(): void {
     this.valid();
   }
   protected pushEmpty(): void {

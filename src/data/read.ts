@@ -19,9 +19,10 @@ const decoder = new TextDecoder();
 
 /** A reader of one column (a single Arrow Data chunk, as Vastflow batches have). */
 export function columnReader(type: Type, data: arrow.Data): Reader {
-  const base = data.offset;
   const nullable = data.nullCount > 0;
-  const read = rawReader(type, data, base);
+  // Arrow JS slices re-base value buffers and offsets but not bitmaps: values are read at
+  // `row`, validity and bool bits at `data.offset + row`.
+  const read = rawReader(type, data, 0);
   if (!nullable) return read;
   return (row) => (isValid(data, row) ? read(row) : null);
 }
@@ -32,7 +33,8 @@ function rawReader(type: Type, data: arrow.Data, base: number): Reader {
       return () => null;
     case 'bool': {
       const bits = data.values as Uint8Array;
-      return (row) => ((bits[(base + row) >>> 3]! >> ((base + row) & 7)) & 1) === 1;
+      const off = data.offset;
+      return (row) => ((bits[(off + row) >>> 3]! >> ((off + row) & 7)) & 1) === 1;
     }
     case 'int': case 'time': case 'duration': {
       const v = data.values as BigInt64Array;
@@ -74,7 +76,7 @@ function rawReader(type: Type, data: arrow.Data, base: number): Reader {
       const lb = len.values as Uint8Array;
       return (row) => {
         const i = base + row;
-        return new Subnet(new Address(ab.slice((addr.offset + i) * 16, (addr.offset + i + 1) * 16)), lb[len.offset + i]!);
+        return new Subnet(new Address(ab.slice(i * 16, (i + 1) * 16)), lb[i]!);
       };
     }
     case 'port': {

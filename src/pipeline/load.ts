@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import type { ComponentSpec } from '../data/component.js';
-import { components } from './registry.js';
+import { componentsOf, findComponent, components } from './registry.js';
 
 export type Section = 'sources' | 'operators' | 'sinks';
 const SECTIONS: readonly Section[] = ['sources', 'operators', 'sinks'];
@@ -144,14 +144,16 @@ function validateNode(
   const typeNode = node.get('type', true) as YamlNode | undefined;
   const type = value.type;
   const kind = KIND_OF[section];
-  const ofKind = [...components.values()].filter((c) => c.kind === kind).map((c) => c.type);
+  const ofKind = componentsOf(kind).map((c) => c.type);
   if (typeof type !== 'string') {
     at(typeNode ?? node, `missing 'type'`, name, `${kind} types: ${ofKind.join(', ')}`);
     return undefined;
   }
-  const spec = components.get(type);
-  if (!spec || spec.kind !== kind) {
-    const other = spec ? ` ('${type}' is a ${spec.kind}; put it under ${spec.kind}s)` : '';
+  const spec = findComponent(kind, type);
+  if (!spec) {
+    const elsewhere = components.find((c) => c.type === type);
+    const article = elsewhere?.kind === 'operator' ? 'an' : 'a';
+    const other = elsewhere ? ` ('${type}' is ${article} ${elsewhere.kind}; put it under ${elsewhere.kind}s)` : '';
     at(typeNode, `unknown ${kind} type '${type}'${other}`, name, `${kind} types: ${ofKind.join(', ')}${suggest(type, ofKind)}`);
     return undefined;
   }

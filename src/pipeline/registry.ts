@@ -4,14 +4,36 @@
 import type { ComponentSpec } from '../data/component.js';
 import { dropSpec } from '../operators/drop.js';
 import { headSpec } from '../operators/head.js';
+import { rebatchSpec } from '../operators/rebatch.js';
 import { selectSpec } from '../operators/select.js';
+import { whereSpec } from '../operators/where.js';
+import { arrowSinkSpec } from '../sinks/arrow.js';
+import { asciiSinkSpec } from '../sinks/ascii.js';
+import { csvSinkSpec } from '../sinks/csv.js';
+import { jsonSinkSpec } from '../sinks/json.js';
+import { pcapSinkSpec } from '../sinks/pcap.js';
+import { zeekJsonSinkSpec } from '../sinks/zeek-json.js';
+import { zeekTsvSinkSpec } from '../sinks/zeek-tsv.js';
+import { bgpdumpSpec } from '../sources/bgpdump.js';
+import { pcapSourceSpec } from '../sources/pcap.js';
 import { zeekTsvSpec } from '../sources/zeek-tsv.js';
 
-const all: readonly ComponentSpec[] = [
-  zeekTsvSpec,
-  headSpec,
-  selectSpec,
-  dropSpec,
+const all = [
+  // sources
+  zeekTsvSpec, pcapSourceSpec, bgpdumpSpec,
+  // operators
+  whereSpec, headSpec, selectSpec, dropSpec, rebatchSpec,
+  // sinks
+  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec,
 ] as readonly ComponentSpec[];
 
-export const components: ReadonlyMap<string, ComponentSpec> = new Map(all.map((c) => [c.type, c]));
+/** Every component; a type name may exist once per kind (`zeek-tsv` is a source and a sink). */
+export const components: readonly ComponentSpec[] = all;
+
+export function findComponent(kind: ComponentSpec['kind'], type: string): ComponentSpec | undefined {
+  return all.find((c) => c.kind === kind && c.type === type);
+}
+
+export function componentsOf(kind: ComponentSpec['kind']): ComponentSpec[] {
+  return all.filter((c) => c.kind === kind);
+}

@@ -1,0 +1,81 @@
+// The shared body of the text sinks (Zeek TSV, Zeek JSON, JSON, CSV, ASCII): per batch it
+// prints all rows into one buffer and writes it in one call, starting a new header block
+// whenever the schema differs from the previous batch's.
+
+import type { Batch } from '../data/batch.js';
+import type { Sink } from '../data/component.js';
+import type { NodeContext } from '../data/context.js';
+import { ByteBuffer } from '../data/format.js';
+import { formatType, type Schema } from '../data/types.js';
+import { openOutput, type Output } from './output.js';
+
+export interface TextFormat {
+  /** Header for a schema, written before its first batch and again after every change. */
+  begin?(schema: Schema, out: ByteBuffer, first: boolean): void;
+  /** Trailer after the last batch (only if something was written). */
+  end?(out: ByteBuffer): void;
+  /** A row printer for one batch; it writes a whole line including its terminator. */
+  rows(batch: Batch): (row: number, out: ByteBuffer) => void;
+}
+
+/** Flush threshold inside a batch, so that one huge batch does not build a huge buffer. */
+const FLUSH_BYTES = 4 << 20;
+
+const keys = new WeakMap<Schema, string>();
+
+/** Identity of a schema for change detection: name, field names, types and attributes. */
+export function schemaKey(schema: Schema): string {
+  let key = keys.get(schema);
+  if (key === undefined) {
+    key = `${schema.name}\n${schema.fields.map((f) => `${f.name}:${formatType(f.type)}:${JSON.stringify(f.attributes ?? {})}`).join('\n')}`;
+    keys.set(schema, key);
+  }
+  return key;
+}
+
+export async function textSink(ctx: NodeContext, path: string, format: TextFormat): Promise<Sink> {
+  const output = await openOutput(path, ctx.baseDir);
+  return new TextSink(ctx, output, format);
+}
+
+export class TextSink implements Sink {
+  private readonly buf = new ByteBuffer();
+  private last: string | undefined;
+  private closed = false;
+
+  constructor(private readonly ctx: NodeContext, private readonly output: Output, private readonly format: TextFormat) {}
+
+  async write(batch: Batch): Promise<void> {
+    const key = schemaKey(batch.schema);
+    if (key !== this.last) {
+      this.format.begin?.(batch.schema, this.buf, this.last === undefined);
+      this.last = key;
+    }
+    const rows = batch.data.numRows;
+    if (rows > 0) {
+      const row = this.format.rows(batch);
+      for (let r = 0; r < rows; r++) {
+        row(r, this.buf);
+        if (this.buf.length >= FLUSH_BYTES) await this.flush();
+      }
+    }
+    await this.flush();
+    this.ctx.stats.events += rows;
+    this.ctx.stats.batches++;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.last !== undefined) this.format.end?.(this.buf);
+    await this.flush();
+    await this.output.close();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buf.length === 0) return;
+    const bytes = this.buf.take();
+    this.ctx.stats.bytes += bytes.length;
+    await this.output.write(bytes);
+  }
+}

@@ -1,0 +1,75 @@
+// zeek-json source: Zeek's JSON logs (one object per line, flat dotted keys, unset fields
+// left out, `ts` as UNIX seconds or ISO 8601). The schema is `zeek.<_path>` when a line has
+// `_path`, else named after the file (`conn.log.json` -> `zeek.conn`), or `schema_name`.
+//
+// JSON carries no Zeek types, so a field's type is, in this order: the `schema` option;
+// the built-in table of Zeek's standard logs (json-zeek-types.ts: `id.orig_h` is addr,
+// `duration` interval, `tunnel_parents` set[string], ...); the fields all logs share (`ts`
+// time, `uid`, `id.*`); else inferred as the json source does (strings stay strings, no
+// guessing from names). Known fields keep Zeek's order and their Zeek spelling as the
+// `zeek.type` attribute. `\xHH` text (HH >= 80) in strings is decoded back into the byte,
+// as Zeek writes bytes that are not valid UTF-8 that way.
+
+import { z } from 'zod';
+import type { SourceSpec } from '../data/component.js';
+import type { NodeContext } from '../data/context.js';
+import { BadInput, onErrorOptions } from './bad-input.js';
+import { inputOptions } from './input.js';
+import { JsonLineParser, parseFieldTypes } from './json-parser.js';
+import type { DeclaredField } from './json-table.js';
+import { isKnownZeekLog, zeekFieldType, zeekLogFields } from './json-zeek-types.js';
+import { batchingOptions, lineSource } from './lines.js';
+
+export const zeekJsonSourceOptions = z.strictObject({
+  ...inputOptions,
+  ...batchingOptions,
+  ...onErrorOptions,
+  schema_name: z.string().min(1).optional()
+    .describe('schema name for all events (default: zeek.<_path>, else from the file name: conn.log.json -> zeek.conn)'),
+  schema: z.record(z.string(), z.string()).optional()
+    .describe('field types that override the built-in Zeek log types, e.g. { "id.orig_p": "port", "my_field": "addr" }'),
+  sample: z.number().int().positive().default(1000).describe('lines read before the schema is fixed (later lines may still add fields)'),
+});
+export type ZeekJsonSourceOptions = z.output<typeof zeekJsonSourceOptions>;
+
+/** `conn.log.json` and `conn.04:00:00-05:00:00.log.json.gz` both name the log `conn`. */
+export function logNameFromFile(file: string): string {
+  if (file === 'stdin') return 'unknown';
+  const dot = file.indexOf('.');
+  return dot > 0 ? file.slice(0, dot) : file;
+}
+
+export function zeekJsonSource(options: ZeekJsonSourceOptions, ctx: NodeContext) {
+  const overrides = parseFieldTypes(options.schema);
+  const parser = new JsonLineParser({
+    schemaName(row, file) {
+      const path = row._path;
+      if (path !== undefined) delete row._path;
+      if (options.schema_name) return options.schema_name;
+      return `zeek.${typeof path === 'string' && path !== '' ? path : logNameFromFile(file)}`;
+    },
+    table(name) {
+      const path = name.startsWith('zeek.') ? name.slice(5) : name;
+      const order = new Map(zeekLogFields(path).map((f, i) => [f.name, i]));
+      return {
+        declared(field): DeclaredField | undefined {
+          const override = overrides.get(field);
+          if (override) return { type: override };
+          const known = zeekFieldType(path, field);
+          return known ? { type: known.type, attributes: { 'zeek.type': known.zeekType } } : undefined;
+        },
+        rank: isKnownZeekLog(path) ? (field) => order.get(field) : undefined,
+        zeekEscapes: true,
+      };
+    },
+  }, new BadInput(options, ctx), options.sample);
+  return lineSource(ctx, options, parser);
+}
+
+export const zeekJsonSourceSpec: SourceSpec<typeof zeekJsonSourceOptions> = {
+  kind: 'source',
+  type: 'zeek-json',
+  description: "Zeek's JSON logs: typed by the built-in Zeek log tables, a schema option, or inference",
+  options: zeekJsonSourceOptions,
+  create: zeekJsonSource,
+};

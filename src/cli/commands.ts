@@ -8,6 +8,8 @@ import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load
 import { components, componentsOf } from '../pipeline/registry.js';
 import { runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
+import { QueryError } from '../query/index.js';
+import { filterCommand } from './filter.js';
 import { zeekLogKinds } from '../generate/zeek.js';
 import { ProgressDisplay, formatBytes, summary } from './progress.js';
 
@@ -44,6 +46,33 @@ export function registerCommands(program: Command): void {
     .action(async (kind: string, opts: { rows: string; seed: string; output: string }) => {
       const bytes = await generateAction(kind, opts);
       if (opts.output !== '-') process.stderr.write(`wrote ${formatBytes(bytes)} to ${opts.output}\n`);
+    });
+
+  program
+    .command('filter')
+    .description('print the events of files that match a query (no pipeline file, no store)')
+    .argument('<query>', "query in the VAST expression language, e.g. 'id.resp_p == 53 && duration > 1s'")
+    .argument('<files...>', 'input files: Zeek TSV/JSON, JSON, pcap, bgpdump or Arrow (detected), or - for stdin')
+    .option('-f, --format <format>', 'output format: ascii, json, zeek-tsv, zeek-json, csv, arrow, pcap', 'ascii')
+    .option('-o, --output <file>', 'write to a file instead of standard output', '-')
+    .option('-i, --input-format <type>', 'source type for all inputs instead of detecting it')
+    .option('-n, --head <n>', 'stop after this many matching events')
+    .addHelpText('after', `
+Examples:
+  flow filter ':addr in 192.168.1.0/24 && duration > 1min' conn.log
+  flow filter 'service == "dns"' logs/*.log --format json -o dns.json
+  flow filter 'src_port == 53/udp' trace.pcap --format pcap -o dns.pcap`)
+    .action(async (query: string, files: string[], opts: { format: string; output: string; inputFormat?: string; head?: string }) => {
+      try {
+        process.exitCode = await filterCommand(query, files, opts);
+      } catch (e) {
+        if (e instanceof QueryError) {
+          process.stderr.write(`flow filter: ${e.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw e;
+      }
     });
 
   program

@@ -64,6 +64,12 @@ export abstract class ColumnBuilder {
     this.length = i + 1;
   }
 
+  /** Sets row i's validity bit; hot appenders inline `if (nullCount !== 0) setValid(i)`. */
+  protected setValid(i: number): void {
+    if (i >>> 3 >= this.validity.length) this.validity = grow(this.validity, (i >>> 3) + 1);
+    this.validity[i >>> 3]! |= 1 << (i & 7);
+  }
+
   protected takeValidity(): Uint8Array | undefined {
     if (this.nullCount === 0) return undefined;
     const bitmap = this.validity.slice(0, (this.length + 7) >>> 3);
@@ -98,7 +104,10 @@ export class Int64Builder extends ColumnBuilder {
   appendNumber(n: number): void {
     const i = this.length * 2;
     if (i + 2 > this.words.length) this.words = grow(this.words, i + 2);
-    if (n >= 0) {
+    if (n >= 0 && n < TWO32) {
+      this.words[i] = n;
+      this.words[i + 1] = 0;
+    } else if (n >= 0) {
       this.words[i] = n % TWO32;
       this.words[i + 1] = Math.floor(n / TWO32);
     } else {
@@ -106,7 +115,8 @@ export class Int64Builder extends ColumnBuilder {
       this.words[i] = Number(b & 0xffffffffn);
       this.words[i + 1] = Number(b >> 32n);
     }
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   /** Appends seconds * 1e9 + nanos exactly for 0 <= seconds < 2^32, 0 <= nanos < 1e9. */
@@ -121,7 +131,8 @@ export class Int64Builder extends ColumnBuilder {
     const z = yLo * 65536 + x;
     this.words[i] = z % TWO32;
     this.words[i + 1] = yHi + Math.floor(z / TWO32);
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   appendBigInt(v: bigint): void {
@@ -130,7 +141,8 @@ export class Int64Builder extends ColumnBuilder {
     const u = BigInt.asUintN(64, v);
     this.words[i] = Number(u & 0xffffffffn);
     this.words[i + 1] = Number(u >> 32n);
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   append(value: Value): void {
@@ -150,9 +162,11 @@ export class Int64Builder extends ColumnBuilder {
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
-    const buf = this.words.buffer.slice(0, length * 8);
+    // Hand the filled buffer to Arrow and start a fresh one: no copy.
+    const buf = this.words.buffer;
+    this.words = new Uint32Array(this.words.length);
     const type = arrowType(this.type);
-    const data = this.type.kind === 'count' ? new BigUint64Array(buf) : new BigInt64Array(buf);
+    const data = this.type.kind === 'count' ? new BigUint64Array(buf, 0, length) : new BigInt64Array(buf, 0, length);
     return arrow.makeData({ type, length, nullCount, nullBitmap, data } as never);
   }
 }
@@ -162,7 +176,8 @@ export class Float64Builder extends ColumnBuilder {
   appendNumber(n: number): void {
     if (this.length >= this.values.length) this.values = grow(this.values, this.length + 1);
     this.values[this.length] = n;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
   append(value: Value): void {
     if (value === null) return this.appendNull();
@@ -187,7 +202,8 @@ export class BoolBuilder extends ColumnBuilder {
     const i = this.length;
     if (i >>> 3 >= this.bits.length) this.bits = grow(this.bits, (i >>> 3) + 1);
     if (b) this.bits[i >>> 3]! |= 1 << (i & 7);
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
   append(value: Value): void {
     if (value === null) return this.appendNull();
@@ -233,7 +249,8 @@ export class Utf8Builder extends ColumnBuilder {
     else { dst.set(src.subarray(start, end), p); p += n; }
     this.pos = p;
     this.offsets[this.length + 1] = p;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   appendString(s: string): void {
@@ -241,7 +258,8 @@ export class Utf8Builder extends ColumnBuilder {
     const { written } = utf8.encodeInto(s, this.bytes.subarray(this.pos));
     this.pos += written;
     this.offsets[this.length + 1] = this.pos;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   append(value: Value): void {
@@ -264,8 +282,10 @@ export class Utf8Builder extends ColumnBuilder {
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
-    const valueOffsets = this.offsets.slice(0, length + 1);
-    const data = this.bytes.slice(0, this.pos);
+    const valueOffsets = this.offsets.subarray(0, length + 1);
+    const data = this.bytes.subarray(0, this.pos);
+    this.offsets = new Int32Array(this.offsets.length);
+    this.bytes = new Uint8Array(this.bytes.length);
     this.pos = 0;
     return arrow.makeData({ type: new arrow.Utf8(), length, nullCount, nullBitmap, valueOffsets, data });
   }
@@ -292,7 +312,8 @@ export class BlobBuilder extends ColumnBuilder {
     else { dst.set(new Uint8Array(src.buffer, src.byteOffset + start, n), p); p += n; }
     this.pos = p;
     this.offsets[this.length + 1] = this.pos;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   append(value: Value): void {
@@ -316,8 +337,10 @@ export class BlobBuilder extends ColumnBuilder {
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
-    const valueOffsets = this.offsets.slice(0, length + 1);
-    const data = this.bytes.slice(0, this.pos);
+    const valueOffsets = this.offsets.subarray(0, length + 1);
+    const data = this.bytes.subarray(0, this.pos);
+    this.offsets = new Int32Array(this.offsets.length);
+    this.bytes = new Uint8Array(this.bytes.length);
     this.pos = 0;
     return arrow.makeData({ type: new arrow.Binary(), length, nullCount, nullBitmap, valueOffsets, data });
   }
@@ -360,7 +383,8 @@ export class EnumBuilder extends ColumnBuilder {
   private push(index: number): void {
     if (this.length >= this.indices.length) this.indices = grow(this.indices, this.length + 1);
     this.indices[this.length] = index;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   append(value: Value): void {
@@ -404,18 +428,21 @@ export class AddressBuilder extends ColumnBuilder {
     x.fill(0, off, off + 10);
     x[off + 10] = 0xff; x[off + 11] = 0xff;
     x[off + 12] = a; x[off + 13] = b; x[off + 14] = c; x[off + 15] = d;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   appendBytes(src: Uint8Array, srcOffset = 0): void {
     const off = this.length * 16;
     if (off + 16 > this.bytes.length) this.bytes = grow(this.bytes, off + 16);
     for (let i = 0; i < 16; i++) this.bytes[off + i] = src[srcOffset + i]!;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   commit(): void {
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   append(value: Value): void {
@@ -432,7 +459,9 @@ export class AddressBuilder extends ColumnBuilder {
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
-    return arrow.makeData({ type: new arrow.FixedSizeBinary(16), length, nullCount, nullBitmap, data: this.bytes.slice(0, length * 16) });
+    const data = this.bytes.subarray(0, length * 16);
+    this.bytes = new Uint8Array(this.bytes.length);
+    return arrow.makeData({ type: new arrow.FixedSizeBinary(16), length, nullCount, nullBitmap, data });
   }
 }
 
@@ -445,7 +474,8 @@ export class SubnetBuilder extends ColumnBuilder {
     this.addresses.appendBytes(s.address.bytes);
     if (this.length >= this.lengths.length) this.lengths = grow(this.lengths, this.length + 1);
     this.lengths[this.length] = s.length;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
 
   append(value: Value): void {
@@ -480,7 +510,8 @@ export class PortBuilder extends ColumnBuilder {
   appendPacked(packed: number): void {
     if (this.length >= this.values.length) this.values = grow(this.values, this.length + 1);
     this.values[this.length] = packed;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
   append(value: Value): void {
     if (value === null) return this.appendNull();
@@ -497,7 +528,9 @@ export class PortBuilder extends ColumnBuilder {
   finish(): arrow.Data {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
-    return arrow.makeData({ type: new arrow.Uint32(), length, nullCount, nullBitmap, data: this.values.slice(0, length) });
+    const data = this.values.subarray(0, length);
+    this.values = new Uint32Array(this.values.length);
+    return arrow.makeData({ type: new arrow.Uint32(), length, nullCount, nullBitmap, data });
   }
 }
 
@@ -514,7 +547,8 @@ export class ListBuilder extends ColumnBuilder {
   end(): void {
     if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
     this.offsets[this.length + 1] = this.child.length;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
   append(value: Value): void {
     if (value === null) return this.appendNull();
@@ -560,7 +594,8 @@ export class MapBuilder extends ColumnBuilder {
     for (const [k, v] of pairs) { this.keys.append(k); this.vals.append(v); }
     if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
     this.offsets[this.length + 1] = this.keys.length;
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
   protected pushEmpty(): void {
     if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
@@ -596,11 +631,13 @@ export class RecordBuilder extends ColumnBuilder {
     const rec = value as { readonly [k: string]: Value };
     const fields = (this.type as Extract<Type, { kind: 'record' }>).fields;
     for (let i = 0; i < fields.length; i++) this.children[i]!.append(rec[fields[i]!.name] ?? null);
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
   /** Closes the current row after one value was appended to each of `children` (like ListBuilder.end). */
   end(): void {
-    this.valid();
+    if (this.nullCount !== 0) this.setValid(this.length);
+    this.length++;
   }
   protected pushEmpty(): void {
     for (const c of this.children) c.appendNull();

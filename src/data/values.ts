@@ -226,8 +226,10 @@ export function formatAddress(bytes: Uint8Array, off: number): string {
  * Parses IPv6 text (RFC 4291, with `::` and an optional dotted IPv4 tail) from bytes
  * [s, e) into out[off..off+16) without making strings. Returns false if it is not IPv6.
  */
+const v6Words = new Uint16Array(8);
+
 export function parseV6Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off: number): boolean {
-  const words = new Uint16Array(8);
+  const words = v6Words;
   let n = 0, gap = -1, i = s;
   if (e - s >= 2 && buf[s] === 0x3a && buf[s + 1] === 0x3a) { gap = 0; i = s + 2; }
   else if (buf[s] === 0x3a) return false;

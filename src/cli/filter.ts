@@ -74,7 +74,7 @@ export async function filterCommand(expr: string, files: readonly string[], opts
   nodes.push(nodeOf('out', sinkSpec, { path: opts.output }, [last]));
   const pipeline: Pipeline = { file: '<flow filter>', baseDir: process.cwd(), nodes };
   const result = await runPipeline(pipeline, { log: (node, m) => process.stderr.write(`${node === 'where' ? 'query' : files[Number(node.slice(2)) - 1] ?? node}: ${m}\n`) });
-  const matched = result.nodes.find((n) => n.name === 'where')!.stats.events;
+  const matched = result.nodes.find((n) => n.name === 'out')!.stats.events;
   const read = result.nodes.filter((n) => n.section === 'sources').reduce((s, n) => s + n.stats.events, 0);
   const rejected = result.nodes.filter((n) => n.section === 'sources').reduce((s, n) => s + n.stats.rejected, 0);
   if (opts.output !== '-' || process.stderr.isTTY) {

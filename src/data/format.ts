@@ -69,6 +69,13 @@ export class ByteBuffer {
     return this.buf.subarray(start, end);
   }
 
+  /** Whether a byte at or after `start` is marked in the 256-entry `table`. */
+  containsAny(start: number, table: Uint8Array): boolean {
+    const buf = this.buf;
+    for (let i = start; i < this.length; i++) if (table[buf[i]!] === 1) return true;
+    return false;
+  }
+
   /** Drops everything after `length` bytes. */
   truncate(length: number): void {
     this.length = length;
@@ -221,6 +228,29 @@ function writeFraction(out: ByteBuffer, nanos: number, min: number): void {
   pad(out, n, digits);
 }
 
+let cachedDay = NaN;
+let cachedPrefix: Uint8Array = new Uint8Array(0);
+
+/** `YYYY-MM-DDT` of a day since 1970-01-01; consecutive events mostly share their day. */
+function datePrefix(days: number): Uint8Array {
+  if (days === cachedDay) return cachedPrefix;
+  // Civil date from days since the epoch (H. Hinnant's days-to-civil algorithm).
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const b = new ByteBuffer(16);
+  pad(b, y, 4); b.byte(0x2d); pad(b, m, 2); b.byte(0x2d); pad(b, d, 2); b.byte(0x54);
+  cachedDay = days;
+  cachedPrefix = b.take();
+  return cachedPrefix;
+}
+
 /**
  * ISO 8601 UTC date and time of a time value: `YYYY-MM-DDTHH:MM:SS` then the fraction as
  * `fraction` says (digit count, or 'trim' for up to 9 without trailing zeros), then `zone`.
@@ -236,18 +266,7 @@ export function writeIsoTime(out: ByteBuffer, p: NanoParts, fraction: number | '
   }
   const days = Math.floor(sec / 86400);
   let rest = sec - days * 86400;
-  // Civil date from days since 1970-01-01 (H. Hinnant's days-to-civil algorithm).
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  pad(out, y, 4); out.byte(0x2d); pad(out, m, 2); out.byte(0x2d); pad(out, d, 2);
-  out.byte(0x54);
+  out.bytes(datePrefix(days));
   const hh = Math.floor(rest / 3600); rest -= hh * 3600;
   const mm = Math.floor(rest / 60); rest -= mm * 60;
   pad(out, hh, 2); out.byte(0x3a); pad(out, mm, 2); out.byte(0x3a); pad(out, rest, 2);
@@ -275,6 +294,9 @@ export function utf8SequenceLength(src: Uint8Array, i: number, end: number): num
 }
 
 const HEX = '0123456789abcdef';
+
+/** `/tcp`, `/udp`, ... by IANA protocol number (the high bits of a packed port). */
+const PORT_SUFFIX: string[] = Array.from({ length: 256 }, (_, n) => `/${protocolName(n)}`);
 
 /** Writes `\xHH` for one byte (lower-case hex, as Zeek does). */
 export function writeHexEscape(out: ByteBuffer, b: number): void {
@@ -413,8 +435,8 @@ export function zeekTsvDialect(format: ZeekTsvFormat): TextDialect {
         const { bytes, offsets } = stringColumn(data);
         return (row, out) => writeZeekString(out, bytes, offsets[row]!, offsets[row + 1]!, inContainer, format.utf8);
       },
-      pattern: (t, data) => self.string({ kind: 'string' }, data),
-      blob: (t, data) => self.string({ kind: 'string' }, data),
+      pattern: (_t, data) => self.string({ kind: 'string' }, data),
+      blob: (_t, data) => self.string({ kind: 'string' }, data),
       address: (_t, data) => { const v = data.values as Uint8Array; return (row, out) => writeAddress(out, v, row * 16); },
       subnet: (_t, data) => subnetCell(data),
       // Zeek logs the protocol in its own column (`proto`); a port is its number.
@@ -573,7 +595,7 @@ export function jsonDialect(format: JsonFormat): TextDialect {
     port: (_t, data) => {
       const v = data.values as Uint32Array;
       if (format.port === 'number') return (row, out) => out.ascii(String(v[row]! & 0xffff));
-      return (row, out) => { const p = v[row]!; out.ascii(`"${p & 0xffff}/${protocolName(p >>> 16)}"`); };
+      return (row, out) => { const p = v[row]!; out.byte(0x22); out.ascii(String(p & 0xffff)); out.ascii(PORT_SUFFIX[p >>> 16] ?? '/?'); out.byte(0x22); };
     },
     enum: (_t, data) => {
       const entries = dictionaryEntries(data);
@@ -709,7 +731,7 @@ export function asciiDialect(format: AsciiFormat): TextDialect {
     subnet: (_t, data) => subnetCell(data),
     port: (_t, data) => {
       const v = data.values as Uint32Array;
-      return (row, out) => { const p = v[row]!; out.ascii(`${p & 0xffff}/${protocolName(p >>> 16)}`); };
+      return (row, out) => { const p = v[row]!; out.ascii(String(p & 0xffff)); out.ascii(PORT_SUFFIX[p >>> 16] ?? '/?'); };
     },
     enum: (_t, data) => {
       const entries = dictionaryEntries(data);

@@ -14,13 +14,16 @@ import { jsonSinkSpec } from '../sinks/json.js';
 import { pcapSinkSpec } from '../sinks/pcap.js';
 import { zeekJsonSinkSpec } from '../sinks/zeek-json.js';
 import { zeekTsvSinkSpec } from '../sinks/zeek-tsv.js';
+import { arrowSourceSpec } from '../sources/arrow.js';
 import { bgpdumpSpec } from '../sources/bgpdump.js';
+import { jsonSourceSpec } from '../sources/json.js';
 import { pcapSourceSpec } from '../sources/pcap.js';
+import { zeekJsonSourceSpec } from '../sources/zeek-json.js';
 import { zeekTsvSpec } from '../sources/zeek-tsv.js';
 
 const all = [
   // sources
-  zeekTsvSpec, pcapSourceSpec, bgpdumpSpec,
+  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec,
   // operators
   whereSpec, headSpec, selectSpec, dropSpec, rebatchSpec,
   // sinks

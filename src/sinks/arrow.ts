@@ -27,28 +27,26 @@ export const arrowSinkOptions = z.strictObject({
 });
 export type ArrowSinkOptions = z.output<typeof arrowSinkOptions>;
 
-/** Collects the bytes the Arrow writer produces instead of queueing them for a reader. */
-class CapturingFileWriter extends arrow.RecordBatchFileWriter {
-  readonly chunks: Uint8Array[] = [];
-  protected override _write(chunk: ArrayBufferView): this {
-    if (this._started && chunk.byteLength > 0) {
-      this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this._position += chunk.byteLength;
+// A mixin base: TypeScript requires this exact constructor signature (internal only).
+type WriterClass = abstract new (...args: any[]) => arrow.RecordBatchWriter;
+
+/** A writer that collects the bytes it produces instead of queueing them for a reader. */
+function capturing<B extends WriterClass>(Base: B) {
+  abstract class Capturing extends Base {
+    readonly chunks: Uint8Array[] = [];
+    protected override _write(chunk: ArrayBufferView): this {
+      if (this._started && chunk.byteLength > 0) {
+        this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        this._position += chunk.byteLength;
+      }
+      return this;
     }
-    return this;
   }
+  return Capturing;
 }
 
-class CapturingStreamWriter extends arrow.RecordBatchStreamWriter {
-  readonly chunks: Uint8Array[] = [];
-  protected override _write(chunk: ArrayBufferView): this {
-    if (this._started && chunk.byteLength > 0) {
-      this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      this._position += chunk.byteLength;
-    }
-    return this;
-  }
-}
+class CapturingFileWriter extends capturing(arrow.RecordBatchFileWriter) {}
+class CapturingStreamWriter extends capturing(arrow.RecordBatchStreamWriter) {}
 
 type CapturingWriter = CapturingFileWriter | CapturingStreamWriter;
 
@@ -171,8 +169,6 @@ export class ArrowSink implements Sink {
     const target = await this.targetFor(batch);
     target.writer.write(target.prepare(batch));
     await this.flush(target);
-    this.ctx.stats.events += batch.data.numRows;
-    this.ctx.stats.batches++;
   }
 
   async close(): Promise<void> {

@@ -17,16 +17,14 @@ export type CsvSinkOptions = z.output<typeof csvSinkOptions>;
 
 const QUOTE = 0x22;
 
+/** Bytes that make RFC 4180 quote a cell: comma, quote, CR, LF. */
+const SPECIAL = new Uint8Array(256);
+for (const b of [0x2c, QUOTE, 0x0a, 0x0d]) SPECIAL[b] = 1;
+
 /** Quotes the cell written at [start, out.length) if RFC 4180 requires it. */
 function quoteCell(out: ByteBuffer, start: number): void {
-  const view = out.view(start);
-  let needs = false;
-  for (let i = 0; i < view.length; i++) {
-    const b = view[i]!;
-    if (b === 0x2c || b === QUOTE || b === 0x0a || b === 0x0d) { needs = true; break; }
-  }
-  if (!needs) return;
-  const cell = Uint8Array.from(view);
+  if (!out.containsAny(start, SPECIAL)) return;
+  const cell = Uint8Array.from(out.view(start));
   out.truncate(start);
   out.byte(QUOTE);
   for (let i = 0; i < cell.length; i++) {

@@ -60,8 +60,6 @@ export class TextSink implements Sink {
       }
     }
     await this.flush();
-    this.ctx.stats.events += rows;
-    this.ctx.stats.batches++;
   }
 
   async close(): Promise<void> {

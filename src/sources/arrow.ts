@@ -131,8 +131,6 @@ async function run(options: ArrowSourceOptions, ctx: NodeContext, subscriber: Su
             const part = data.numRows <= options.batch_size ? data : data.slice(start, Math.min(data.numRows, start + options.batch_size));
             await window.acquire(signal);
             if (signal.aborted) { window.release(); return; }
-            ctx.stats.events += part.numRows;
-            ctx.stats.batches++;
             ctx.stats.bytes += bytes;
             subscriber.next(makeBatch(schema, part, window.ack(), offset, bytes));
             bytes = 0;

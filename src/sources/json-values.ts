@@ -20,8 +20,8 @@ export type Put = (v: unknown, b: ColumnBuilder) => boolean;
 export interface PutOptions {
   /**
    * Accept spellings of a value besides its natural JSON form: numbers in strings
-   * ("3389" for a count or port), "true"/"false", anything as a string. Used for types
-   * the user or the Zeek table declared; inferred types only take their own JSON kind.
+   * ("3389" for a count or port), "true"/"false" for bools. Used for types the user or
+   * the Zeek table declared; inferred types only take their own JSON kind.
    */
   readonly lenient: boolean;
   /** Decode the text `\xHH` (HH >= 80) in strings back into that byte, as Zeek's JSON writer encodes invalid UTF-8. */
@@ -120,6 +120,30 @@ export function zeekUnescape(s: string): Uint8Array | undefined {
   return Buffer.concat(chunks);
 }
 
+/** Dotted-quad IPv4 straight into the builder (addresses are most of a Zeek log's values). */
+function appendV4(b: AddressBuilder, s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let octet = 0, digits = 0, dots = 0, a = 0, c = 0, d = 0;
+  for (let i = 0; i < n; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch === 0x2e) {
+      if (digits === 0) return false;
+      if (dots === 0) a = octet; else if (dots === 1) c = octet; else if (dots === 2) d = octet; else return false;
+      dots++; octet = 0; digits = 0;
+    } else {
+      const x = ch - 48;
+      if (x < 0 || x > 9 || digits === 3) return false;
+      octet = octet * 10 + x;
+      if (octet > 255) return false;
+      digits++;
+    }
+  }
+  if (dots !== 3 || digits === 0) return false;
+  b.appendV4(a, c, d, octet);
+  return true;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -195,6 +219,7 @@ const visitor: TypeVisitor<[PutOptions], Put> = {
   },
   address: () => (v, b) => {
     if (typeof v !== 'string') return false;
+    if (appendV4(b as AddressBuilder, v)) return true;
     const a = parseAddress(v);
     if (!a) return false;
     (b as AddressBuilder).appendBytes(a.bytes);

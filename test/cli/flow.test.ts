@@ -111,3 +111,21 @@ test('--help explains the commands', async () => {
   const run = await flow(['run', '--help']);
   assert.match(run.stdout, /Example:\n {2}flow run pipelines\/quickstart\.yaml/);
 });
+
+test('the DESIGN query examples run from a pipeline file; counts derived with awk', async () => {
+  const r = await flow(['run', 'pipelines/query-examples.yaml']);
+  assert.equal(r.code, 0, r.stderr);
+  const count = async (name: string) => dataLines(await readFile(join(ROOT, 'quickstart-out', `q-${name}.log`), 'utf8')).length;
+  // !(C && D) becomes !C || !D, and nil never matches, so unset durations drop out:
+  // awk -F'\t' '!/^#/ && (($8=="dns" && $6==53) || $7!="udp" || ($9!="-" && $9>=1))' conn.log
+  assert.equal(await count('connectives'), 7515);
+  // awk -F'\t' '!/^#/ && $3=="192.168.1.102"' conn.log (all of 2009 is before now - 2h)
+  assert.equal(await count('host-and-time'), 1658);
+  // all 8462 conn rows, plus m57-dns rows with "google" in a string field (query: 413;
+  // `:string` means fields of type string, not vectors of strings)
+  assert.equal(await count('type-or-string'), 8462 + 413);
+  // awk -F'\t' '!/^#/ && $8=="http" && $9!="-" && $9>60' conn.log
+  assert.equal(await count('long-http'), 479);
+  // awk -F'\t' '!/^#/ && ($3 ~ /^192\.168\./ || $5 ~ /^192\.168\./)' conn.log
+  assert.equal(await count('internal'), 8289);
+});

@@ -49,7 +49,7 @@ sinks:
   out: { type: json, inputs: [con] }
 `), [
     "p.yaml:2:17: node 'conn': unknown source type 'zeek-tsvv'",
-    "  hint: source types: zeek-tsv, pcap, bgpdump; did you mean 'zeek-tsv'?",
+    "  hint: source types: zeek-tsv, zeek-json, json, arrow, pcap, bgpdump; did you mean 'zeek-tsv'?",
     "p.yaml:3:8: node 'dns': missing required option 'path'",
     "  hint: see 'flow components zeek-tsv' for the options",
     "p.yaml:3:26: node 'dns': unknown option 'pth' for source type 'zeek-tsv'",

@@ -49,12 +49,10 @@ describe('zeek-json sink', () => {
     assert.equal(ms[0]!.slice(0, 21), '{"ts":1258531221486,"');
   });
 
-  it('counts events, batches and bytes', async () => {
+  it('counts the bytes it wrote (the runner counts events and batches)', async () => {
     const ctx = simpleContext();
     const out = await lines((path) => writeAll(zeekJsonSink(zeekJsonSinkSpec.options.parse({ path }), ctx), [fixtureBatch(), fixtureBatch()]));
     assert.equal(out.length, 8);
-    assert.equal(ctx.stats.events, 8);
-    assert.equal(ctx.stats.batches, 2);
     assert.equal(ctx.stats.bytes, Buffer.byteLength(`${out.join('\n')}\n`));
   });
 });

@@ -112,7 +112,7 @@ describe('zeek-tsv source -> zeek-tsv sink on real Zeek logs', () => {
         assert.deepEqual(directive(written, key), directive(original, key), key);
       }
       assert.equal(directive(written, '#close').length, 1);
-      assert.equal(ctx.stats.events, rows);
+      assert.equal(written.filter((l) => l !== '' && !l.startsWith('#')).length, rows);
     });
   }
 });

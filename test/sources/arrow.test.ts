@@ -37,7 +37,7 @@ describe('arrow source', () => {
     assert.deepEqual(batches.map((b) => b.data.numRows), [300, 300, 300, 100]);
     assert.deepEqual(batches.map((b) => b.offset), [0, 300, 600, 900]);
     assert.deepEqual(rowsOf(batches).map((r) => r.n), Array.from({ length: 1000 }, (_, i) => BigInt(i)));
-    assert.equal(ctx.stats.events, 1000);
+    assert.ok(ctx.stats.bytes > 0);
   });
 
   it('holds at most `window` batches in flight until they are acknowledged', async () => {

@@ -229,28 +229,60 @@ export class BoolBuilder extends ColumnBuilder {
 
 const utf8 = new TextEncoder();
 
-/** string and pattern: UTF-8 bytes plus int32 offsets. */
-export class Utf8Builder extends ColumnBuilder {
-  private bytes = new Uint8Array(1024);
-  private offsets = new Int32Array(129);
-  private pos = 0;
+/** Variable-length bytes plus int32 offsets: the common part of string and blob columns. */
+abstract class VarBytesBuilder extends ColumnBuilder {
+  protected bytes = new Uint8Array(1024);
+  protected offsets = new Int32Array(129);
+  protected pos = 0;
 
-  private reserve(n: number): void {
+  protected reserve(n: number): void {
     if (this.pos + n > this.bytes.length) this.bytes = grow(this.bytes, this.pos + n);
     if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
   }
 
-  appendUtf8Bytes(src: Uint8Array, start: number, end: number): void {
+  /** Appends src[start, end) as the next row. */
+  protected appendRange(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     this.reserve(n);
     const dst = this.bytes;
     let p = this.pos;
-    if (n < 24) for (let i = start; i < end; i++) dst[p++] = src[i]!;
-    else { dst.set(src.subarray(start, end), p); p += n; }
+    // Short copies are faster by hand; a plain view avoids Buffer#subarray's species lookup.
+    if (n < 32) for (let i = start; i < end; i++) dst[p++] = src[i]!;
+    else { dst.set(new Uint8Array(src.buffer, src.byteOffset + start, n), p); p += n; }
     this.pos = p;
     this.offsets[this.length + 1] = p;
     if (this.nullCount !== 0) this.setValid(this.length);
     this.length++;
+  }
+
+  protected pushEmpty(): void {
+    this.reserve(0);
+    this.offsets[this.length + 1] = this.pos;
+  }
+
+  override truncate(n: number): void {
+    if (n >= this.length) return;
+    this.pos = this.offsets[n]!;
+    super.truncate(n);
+  }
+
+  protected finishAs(type: arrow.Utf8 | arrow.Binary): arrow.Data {
+    const nullBitmap = this.takeValidity();
+    const { length, nullCount } = this.resetCounts();
+    const valueOffsets = this.offsets.subarray(0, length + 1);
+    const data = this.bytes.subarray(0, this.pos);
+    // Hand the filled buffers to Arrow and start fresh ones: no copy.
+    this.offsets = new Int32Array(this.offsets.length);
+    this.bytes = new Uint8Array(this.bytes.length);
+    this.pos = 0;
+    return arrow.makeData({ type, length, nullCount, nullBitmap, valueOffsets, data } as never);
+  }
+}
+
+/** string and pattern: UTF-8 bytes plus int32 offsets. */
+export class Utf8Builder extends VarBytesBuilder {
+  appendUtf8Bytes(src: Uint8Array, start: number, end: number): void {
+    this.appendRange(src, start, end);
   }
 
   appendString(s: string): void {
@@ -268,52 +300,15 @@ export class Utf8Builder extends ColumnBuilder {
     this.appendString(String(value));
   }
 
-  protected pushEmpty(): void {
-    this.reserve(0);
-    this.offsets[this.length + 1] = this.pos;
-  }
-
-  override truncate(n: number): void {
-    if (n >= this.length) return;
-    this.pos = this.offsets[n]!;
-    super.truncate(n);
-  }
-
   finish(): arrow.Data {
-    const nullBitmap = this.takeValidity();
-    const { length, nullCount } = this.resetCounts();
-    const valueOffsets = this.offsets.subarray(0, length + 1);
-    const data = this.bytes.subarray(0, this.pos);
-    this.offsets = new Int32Array(this.offsets.length);
-    this.bytes = new Uint8Array(this.bytes.length);
-    this.pos = 0;
-    return arrow.makeData({ type: new arrow.Utf8(), length, nullCount, nullBitmap, valueOffsets, data });
+    return this.finishAs(new arrow.Utf8());
   }
 }
 
 /** blob: raw bytes plus int32 offsets (Arrow Binary). */
-export class BlobBuilder extends ColumnBuilder {
-  private bytes = new Uint8Array(4096);
-  private offsets = new Int32Array(129);
-  private pos = 0;
-
-  private reserve(n: number): void {
-    if (this.pos + n > this.bytes.length) this.bytes = grow(this.bytes, this.pos + n);
-    if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
-  }
-
+export class BlobBuilder extends VarBytesBuilder {
   appendBytes(src: Uint8Array, start = 0, end = src.length): void {
-    const n = end - start;
-    this.reserve(n);
-    const dst = this.bytes;
-    let p = this.pos;
-    // Short copies are faster by hand; a plain view avoids Buffer#subarray's species lookup.
-    if (n <= 64) for (let i = start; i < end; i++) dst[p++] = src[i]!;
-    else { dst.set(new Uint8Array(src.buffer, src.byteOffset + start, n), p); p += n; }
-    this.pos = p;
-    this.offsets[this.length + 1] = this.pos;
-    if (this.nullCount !== 0) this.setValid(this.length);
-    this.length++;
+    this.appendRange(src, start, end);
   }
 
   append(value: Value): void {
@@ -323,26 +318,8 @@ export class BlobBuilder extends ColumnBuilder {
     throw new TypeError(`expected bytes for blob, got ${String(value)}`);
   }
 
-  protected pushEmpty(): void {
-    this.reserve(0);
-    this.offsets[this.length + 1] = this.pos;
-  }
-
-  override truncate(n: number): void {
-    if (n >= this.length) return;
-    this.pos = this.offsets[n]!;
-    super.truncate(n);
-  }
-
   finish(): arrow.Data {
-    const nullBitmap = this.takeValidity();
-    const { length, nullCount } = this.resetCounts();
-    const valueOffsets = this.offsets.subarray(0, length + 1);
-    const data = this.bytes.subarray(0, this.pos);
-    this.offsets = new Int32Array(this.offsets.length);
-    this.bytes = new Uint8Array(this.bytes.length);
-    this.pos = 0;
-    return arrow.makeData({ type: new arrow.Binary(), length, nullCount, nullBitmap, valueOffsets, data });
+    return this.finishAs(new arrow.Binary());
   }
 }
 

@@ -2,25 +2,14 @@
 
 import { z } from 'zod';
 import type { OperatorSpec } from '../data/component.js';
-import { operate } from './operate.js';
-import { fieldMatches, projector } from './project.js';
+import { fieldMatches, projectionOperator } from './project.js';
 
 export const dropOptions = z.strictObject({
   fields: z.array(z.string().min(1)).min(1).describe('fields to remove, e.g. [uid, tunnel_parents]'),
 });
 
 export function drop(options: { fields: readonly string[] }) {
-  return operate(() => {
-    const apply = projector((schema) =>
-      schema.fields.flatMap((f, i) => (fieldMatches(f.name, options.fields) ? [] : [i])));
-    return {
-      batch(b, out) {
-        const r = apply(b);
-        if (r) out.next(r);
-        else b.ack.release();
-      },
-    };
-  });
+  return projectionOperator((schema) => schema.fields.flatMap((f, i) => (fieldMatches(f.name, options.fields) ? [] : [i])));
 }
 
 export const dropSpec: OperatorSpec<typeof dropOptions> = {

@@ -2,8 +2,10 @@
 // without copying column data (Arrow children are reused as they are).
 
 import * as arrow from 'apache-arrow';
+import type { OperatorFunction } from 'rxjs';
 import { replaceData, type Batch } from '../data/batch.js';
 import type { Schema } from '../data/types.js';
+import { operate } from './operate.js';
 
 /** Field matcher: exact dotted name, or a record prefix (`id` keeps `id.orig_h`, `id.resp_h`, ...). */
 export function fieldMatches(field: string, wanted: readonly string[]): boolean {
@@ -42,4 +44,18 @@ export function projector(choose: (schema: Schema) => number[]): (batch: Batch) 
     if (p.indices.length === batch.schema.fields.length) return batch;
     return project(batch, p);
   };
+}
+
+/** An operator keeping the fields `choose` picks per schema; batches left with none are acked and dropped. */
+export function projectionOperator(choose: (schema: Schema) => number[]): OperatorFunction<Batch, Batch> {
+  return operate(() => {
+    const apply = projector(choose);
+    return {
+      batch(b, out) {
+        const r = apply(b);
+        if (r) out.next(r);
+        else b.ack.release();
+      },
+    };
+  });
 }

@@ -4,31 +4,21 @@
 
 import { z } from 'zod';
 import type { OperatorSpec } from '../data/component.js';
-import { operate } from './operate.js';
-import { fieldMatches, projector } from './project.js';
+import { fieldMatches, projectionOperator } from './project.js';
 
 export const selectOptions = z.strictObject({
   fields: z.array(z.string().min(1)).min(1).describe('fields to keep, e.g. [ts, id, service]'),
 });
 
 export function select(options: { fields: readonly string[] }) {
-  return operate(() => {
-    const apply = projector((schema) => {
-      const out: number[] = [];
-      for (const w of options.fields) {
-        schema.fields.forEach((f, i) => {
-          if (fieldMatches(f.name, [w]) && !out.includes(i)) out.push(i);
-        });
-      }
-      return out;
-    });
-    return {
-      batch(b, out) {
-        const r = apply(b);
-        if (r) out.next(r);
-        else b.ack.release();
-      },
-    };
+  return projectionOperator((schema) => {
+    const out: number[] = [];
+    for (const w of options.fields) {
+      schema.fields.forEach((f, i) => {
+        if (fieldMatches(f.name, [w]) && !out.includes(i)) out.push(i);
+      });
+    }
+    return out;
   });
 }
 

@@ -102,10 +102,16 @@ async function runCommand(file: string, opts: { quiet?: boolean; progress: boole
   if (!pipeline) return 1;
   const tty = process.stderr.isTTY && opts.progress && !opts.quiet;
   const display = tty ? new ProgressDisplay(process.stderr) : undefined;
+  // The first Ctrl-C (or SIGTERM) stops the sources and lets the sinks write and close
+  // what was read; a second one exits at once.
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping: finishing the events already read (Ctrl-C again to exit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const started = Date.now();
   try {
     const result = await runPipeline(pipeline, {
@@ -117,7 +123,7 @@ async function runCommand(file: string, opts: { quiet?: boolean; progress: boole
       },
     });
     display?.clear();
-    if (!opts.quiet) process.stderr.write(`${summary(result.nodes, result.elapsedMs)}\n`);
+    if (!opts.quiet) process.stderr.write(`${abort.signal.aborted ? 'stopped; ' : ''}${summary(result.nodes, result.elapsedMs)}\n`);
     return 0;
   } catch (e) {
     display?.clear();

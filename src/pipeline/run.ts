@@ -2,7 +2,7 @@
 // outputs that feed several nodes with ack fan-out, serialises each sink's writes, acks
 // after each write, and resolves when every sink is done (or rejects on the first error).
 
-import { concatMap, from, merge, Observable, type Subscriber, type Subscription } from 'rxjs';
+import { concatMap, from, fromEvent, merge, NEVER, Observable, takeUntil, type Subscriber, type Subscription } from 'rxjs';
 import type { Batch } from '../data/batch.js';
 import type { Sink } from '../data/component.js';
 import { newStats, type NodeContext, type NodeStats } from '../data/context.js';
@@ -21,7 +21,10 @@ export interface RunOptions {
   readonly intervalMs?: number;
   /** Diagnostics from nodes (bad input, warnings); default stderr. */
   readonly log?: (node: string, message: string) => void;
-  /** Aborting stops the sources; sinks then finish what they have. */
+  /**
+   * Aborting stops the sources as if their input had ended: batches already read still
+   * flow through the operators, every sink writes them and closes normally.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -56,7 +59,10 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
       sinks.push({ node: n, sink: await n.spec.create(n.options as never, ctx), input, stats: ctx.stats });
       continue;
     }
-    const produced = n.spec.kind === 'source' ? n.spec.create(n.options as never, ctx) : input.pipe(n.spec.create(n.options as never, ctx));
+    const stop = options.signal ? fromEvent(options.signal, 'abort') : NEVER;
+    const produced = n.spec.kind === 'source'
+      ? n.spec.create(n.options as never, ctx).pipe(takeUntil(stop))
+      : input.pipe(n.spec.create(n.options as never, ctx));
     let out = counted(produced, ctx.stats);
     const k = consumers.get(n.name) ?? 0;
     if (k === 0) {
@@ -84,10 +90,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
       }));
     })));
     for (const f of fanOuts) f.connect();
-    const aborted = new Promise<never>((_, reject) => {
-      options.signal?.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
-    });
-    await Promise.race([done, aborted]);
+    await done;
   } finally {
     if (timer) clearInterval(timer);
     for (const s of subscriptions) s.unsubscribe();

@@ -129,3 +129,24 @@ test('the DESIGN query examples run from a pipeline file; counts derived with aw
   // awk -F'\t' '!/^#/ && ($3 ~ /^192\.168\./ || $5 ~ /^192\.168\./)' conn.log
   assert.equal(await count('internal'), 8289);
 });
+
+test('Ctrl-C on a following pipeline stops the sources and the sinks finish their files', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = await mkdtemp(join(tmpdir(), 'flow-'));
+  await writeFile(join(dir, 'grow.log'), '#fields\ta\n#types\tcount\n1\n2\n');
+  await writeFile(join(dir, 'p.yaml'), 'sources:\n  s: { type: zeek-tsv, path: grow.log, follow: true, linger_ms: 50 }\nsinks:\n  o: { type: zeek-tsv, path: out.log, inputs: [s] }\n');
+  const child = spawn('node', [join(ROOT, 'bin/flow.js'), 'run', 'p.yaml'], { cwd: dir });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await new Promise((r) => setTimeout(r, 1500));
+  const { appendFile } = await import('node:fs/promises');
+  await appendFile(join(dir, 'grow.log'), '3\n');
+  await new Promise((r) => setTimeout(r, 700));
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+  const out = await readFile(join(dir, 'out.log'), 'utf8');
+  assert.deepEqual(dataLines(out), ['1', '2', '3']);
+  assert.match(out, /\n#close\t/);
+  assert.match(stderr, /stopped; done in/);
+});

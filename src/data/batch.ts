@@ -53,12 +53,6 @@ export function makeBatch(schema: Schema, data: arrow.RecordBatch, ack: Ack = Ac
   return { schema, data, offset, ack, bytes };
 }
 
-/** A batch over the same schema holding the same ack obligation (one more reference). */
-export function deriveBatch(parent: Batch, data: arrow.RecordBatch, schema: Schema = parent.schema): Batch {
-  parent.ack.retain();
-  return { schema, data, offset: parent.offset, ack: parent.ack, bytes: 0 };
-}
-
 /** The same obligation with new data (rows dropped or columns projected): no extra reference. */
 export function replaceData(batch: Batch, data: arrow.RecordBatch, schema: Schema = batch.schema): Batch {
   return { schema, data, offset: batch.offset, ack: batch.ack, bytes: batch.bytes };
@@ -67,10 +61,6 @@ export function replaceData(batch: Batch, data: arrow.RecordBatch, schema: Schem
 /** One ack standing for several: its final release releases each of `parts` once. */
 export function combinedAck(parts: readonly Ack[]): Ack {
   return new Ack(() => { for (const a of parts) a.release(); });
-}
-
-export function numRows(batch: Batch): number {
-  return batch.data.numRows;
 }
 
 /** Builds RecordBatches of one schema column by column. */

@@ -643,20 +643,6 @@ export class NoneBuilder extends ColumnBuilder {
   }
 }
 
-export type BuilderFor<K extends Type['kind']> =
-  K extends 'bool' ? BoolBuilder :
-  K extends 'int' | 'count' | 'time' | 'duration' ? Int64Builder :
-  K extends 'real' ? Float64Builder :
-  K extends 'string' | 'pattern' ? Utf8Builder :
-  K extends 'enum' ? EnumBuilder :
-  K extends 'address' ? AddressBuilder :
-  K extends 'subnet' ? SubnetBuilder :
-  K extends 'port' ? PortBuilder :
-  K extends 'blob' ? BlobBuilder :
-  K extends 'list' | 'set' ? ListBuilder :
-  K extends 'map' ? MapBuilder :
-  K extends 'record' ? RecordBuilder : NoneBuilder;
-
 export function makeBuilder(type: Type): ColumnBuilder {
   switch (type.kind) {
     case 'none': return new NoneBuilder(type);

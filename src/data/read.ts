@@ -22,12 +22,12 @@ export function columnReader(type: Type, data: arrow.Data): Reader {
   const nullable = data.nullCount > 0;
   // Arrow JS slices re-base value buffers and offsets but not bitmaps: values are read at
   // `row`, validity and bool bits at `data.offset + row`.
-  const read = rawReader(type, data, 0);
+  const read = rawReader(type, data);
   if (!nullable) return read;
   return (row) => (isValid(data, row) ? read(row) : null);
 }
 
-function rawReader(type: Type, data: arrow.Data, base: number): Reader {
+function rawReader(type: Type, data: arrow.Data): Reader {
   switch (type.kind) {
     case 'none':
       return () => null;
@@ -38,36 +38,36 @@ function rawReader(type: Type, data: arrow.Data, base: number): Reader {
     }
     case 'int': case 'time': case 'duration': {
       const v = data.values as BigInt64Array;
-      return (row) => v[base + row]!;
+      return (row) => v[row]!;
     }
     case 'count': {
       const v = data.values as BigUint64Array;
-      return (row) => v[base + row]!;
+      return (row) => v[row]!;
     }
     case 'real': {
       const v = data.values as Float64Array;
-      return (row) => v[base + row]!;
+      return (row) => v[row]!;
     }
     case 'string': case 'pattern': {
       const offs = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
-      return (row) => decoder.decode(bytes.subarray(offs[base + row]!, offs[base + row + 1]!));
+      return (row) => decoder.decode(bytes.subarray(offs[row]!, offs[row + 1]!));
     }
     case 'blob': {
       const offs = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
-      return (row) => bytes.slice(offs[base + row]!, offs[base + row + 1]!);
+      return (row) => bytes.slice(offs[row]!, offs[row + 1]!);
     }
     case 'enum': {
       const idx = data.values as Int32Array;
       const dict = data.dictionary!;
       const words: string[] = [];
       for (let i = 0; i < dict.length; i++) words.push(String(dict.get(i)));
-      return (row) => words[idx[base + row]!]!;
+      return (row) => words[idx[row]!]!;
     }
     case 'address': {
       const bytes = data.values as Uint8Array;
-      return (row) => new Address(bytes.slice((base + row) * 16, (base + row + 1) * 16));
+      return (row) => new Address(bytes.slice(row * 16, (row + 1) * 16));
     }
     case 'subnet': {
       const addr = data.children[0]!;
@@ -75,13 +75,12 @@ function rawReader(type: Type, data: arrow.Data, base: number): Reader {
       const ab = addr.values as Uint8Array;
       const lb = len.values as Uint8Array;
       return (row) => {
-        const i = base + row;
-        return new Subnet(new Address(ab.slice(i * 16, (i + 1) * 16)), lb[i]!);
+        return new Subnet(new Address(ab.slice(row * 16, (row + 1) * 16)), lb[row]!);
       };
     }
     case 'port': {
       const v = data.values as Uint32Array;
-      return (row) => Port.unpack(v[base + row]!);
+      return (row) => Port.unpack(v[row]!);
     }
     case 'list': case 'set': {
       const offs = data.valueOffsets as Int32Array;
@@ -89,7 +88,7 @@ function rawReader(type: Type, data: arrow.Data, base: number): Reader {
       const elem = columnReader(type.element, child);
       return (row) => {
         const out: Value[] = [];
-        for (let i = offs[base + row]!; i < offs[base + row + 1]!; i++) out.push(elem(i));
+        for (let i = offs[row]!; i < offs[row + 1]!; i++) out.push(elem(i));
         return out;
       };
     }
@@ -100,7 +99,7 @@ function rawReader(type: Type, data: arrow.Data, base: number): Reader {
       const val = columnReader(type.value, entries.children[1]!);
       return (row) => {
         const out = new Map<Value, Value>();
-        for (let i = offs[base + row]!; i < offs[base + row + 1]!; i++) out.set(key(i), val(i));
+        for (let i = offs[row]!; i < offs[row + 1]!; i++) out.set(key(i), val(i));
         return out;
       };
     }
@@ -108,7 +107,7 @@ function rawReader(type: Type, data: arrow.Data, base: number): Reader {
       const readers = type.fields.map((f, i) => [f.name, columnReader(f.type, data.children[i]!)] as const);
       return (row) => {
         const out: Record<string, Value> = {};
-        for (const [name, r] of readers) out[name] = r(base + row);
+        for (const [name, r] of readers) out[name] = r(row);
         return out;
       };
     }

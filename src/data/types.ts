@@ -214,10 +214,6 @@ export function typesEqual(a: Type, b: Type): boolean {
   return formatType(a) === formatType(b);
 }
 
-export function fieldIndex(schema: Schema, name: string): number {
-  return schema.fields.findIndex((f) => f.name === name);
-}
-
 /** Picks the event-time field of a schema: an explicit one, else `ts`, else the first time field. */
 export function defaultTimestamp(fields: readonly Field[]): string | undefined {
   const ts = fields.find((f) => f.name === 'ts' && f.type.kind === 'time');

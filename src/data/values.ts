@@ -120,10 +120,6 @@ export function packPort(number: number, protocol: PortProtocol): number {
   return (number & 0xffff) | (protoNumbers[protocol] << 16);
 }
 
-export function protocolNumber(protocol: PortProtocol): number {
-  return protoNumbers[protocol];
-}
-
 export function protocolName(n: number): PortProtocol {
   return protoNames.get(n) ?? '?';
 }
@@ -276,19 +272,34 @@ export function parseV6Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Ar
   return true;
 }
 
-function hexDigit(c: number): number {
+/** The value of an ASCII hex digit, or -1. */
+export function hexDigit(c: number | undefined): number {
+  if (c === undefined) return -1;
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
   return -1;
 }
 
-function parseV4Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array): boolean {
+/**
+ * Parses an IPv4 or IPv6 address from bytes [s, e) into out[off..off+16) (IPv4 as
+ * v4-mapped) without making strings. Returns false if it is not an address.
+ */
+export function parseAddressBytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i] === 0x3a) return parseV6Bytes(buf, s, e, out, off);
+  if (!parseV4Bytes(buf, s, e, out, off + 12)) return false;
+  out.fill(0, off, off + 10);
+  out[off + 10] = 0xff;
+  out[off + 11] = 0xff;
+  return true;
+}
+
+function parseV4Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off = 0): boolean {
   let octet = 0, digits = 0, k = 0;
   for (let i = s; i <= e; i++) {
     if (i === e || buf[i] === 0x2e) {
       if (digits === 0 || octet > 255 || k > 3) return false;
-      out[k++] = octet;
+      out[off + k++] = octet;
       octet = 0; digits = 0;
       continue;
     }

@@ -15,7 +15,7 @@ import type { AddressBuilder, EnumBuilder, Int64Builder, ListBuilder, SubnetBuil
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { t, type Field, type Schema } from '../data/types.js';
-import { Address, parseAddress, Subnet } from '../data/values.js';
+import { Address, parseAddressBytes, Subnet } from '../data/values.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { inputOptions } from './input.js';
 import { batchingOptions, lineSource, type CutBatch, type LineParser } from './lines.js';
@@ -224,21 +224,14 @@ export class BgpdumpParser implements LineParser {
   }
 
   private address(buf: Buffer, s: number, e: number, what: string, out: AddressBuilder): void {
-    if (parseV4(buf, s, e, this.addr)) {
-      out.appendBytes(this.addr);
-      return;
-    }
-    const a = parseAddress(buf.toString('latin1', s, e));
-    if (!a) fail(`${what}: '${word(buf, s, e)}' is not an IP address`);
-    out.appendBytes(a.bytes);
+    if (!parseAddressBytes(buf, s, e, this.addr, 0)) fail(`${what}: '${word(buf, s, e)}' is not an IP address`);
+    out.appendBytes(this.addr);
   }
 
   private subnet(buf: Buffer, s: number, e: number, what: string): Subnet {
     const slash = buf.indexOf(0x2f, s);
     if (slash < 0 || slash >= e) fail(`${what}: '${word(buf, s, e)}' is not a subnet`);
-    let a: Address | undefined;
-    if (parseV4(buf, s, slash, this.addr)) a = new Address(this.addr.slice());
-    else a = parseAddress(buf.toString('latin1', s, slash));
+    const a = parseAddressBytes(buf, s, slash, this.addr, 0) ? new Address(this.addr.slice()) : undefined;
     const len = slash + 1 < e ? digits(buf, slash + 1, e) : -1;
     if (!a || len < 0 || len > (a.isV4 ? 32 : 128)) fail(`${what}: '${word(buf, s, e)}' is not a subnet`);
     return new Subnet(a, len);
@@ -348,29 +341,6 @@ function count(buf: Buffer, s: number, e: number, what: string): number {
   const v = digits(buf, s, e);
   if (v < 0) fail(`${what}: '${word(buf, s, e)}' is not a number`);
   return v;
-}
-
-/** Dotted-quad IPv4 of buf[s, e) into `out` as v4-mapped bytes; false if it is not one. */
-function parseV4(buf: Buffer, s: number, e: number, out: Uint8Array): boolean {
-  let part = 0, value = 0, len = 0;
-  for (let i = s; i <= e; i++) {
-    const c = i === e ? DOT : buf[i]!;
-    if (c === DOT) {
-      if (len === 0 || value > 255 || part > 3) return false;
-      out[12 + part++] = value;
-      value = 0;
-      len = 0;
-    } else {
-      const d = c - ZERO;
-      if (d < 0 || d > 9 || ++len > 3) return false;
-      value = value * 10 + d;
-    }
-  }
-  if (part !== 4) return false;
-  out.fill(0, 0, 10);
-  out[10] = 0xff;
-  out[11] = 0xff;
-  return true;
 }
 
 function word(buf: Buffer, s: number, e: number): string {

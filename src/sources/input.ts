@@ -111,7 +111,8 @@ async function* gunzip(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   await pump;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or less if `signal` aborts first (polling a growing file). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((r) => {
     const t = setTimeout(done, ms);
     function done() { clearTimeout(t); signal.removeEventListener('abort', done); r(); }

@@ -9,7 +9,7 @@ import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { BadInput } from './bad-input.js';
-import { resolveInputs } from './input.js';
+import { resolveInputs, sleep } from './input.js';
 import { decodePacket, DecodeStatus, newPacketHeaders, type PacketHeaders } from './pcap-decode.js';
 import { CaptureFormatError, CaptureParser, NEED_MORE, newPacketRecord, type PacketRecord } from './pcap-file.js';
 import { FlowCutoff, flowId } from './pcap-flows.js';
@@ -262,14 +262,6 @@ async function captureLive(options: PcapOptions, ctx: NodeContext, intake: Packe
     capture.close();
     if (shed > 0 || stats.dropped > 0) ctx.log(`${where}: shed ${shed} packets under backpressure; libpcap dropped ${stats.dropped}`);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export const pcapSourceSpec: SourceSpec<typeof pcapOptions> = {

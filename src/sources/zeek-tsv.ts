@@ -15,7 +15,7 @@ import {
 import { BatchBuilder } from '../data/batch.js';
 import type { NodeContext } from '../data/context.js';
 import { defaultTimestamp, parseZeekType, type Field, type Schema, type Type } from '../data/types.js';
-import { parseV6Bytes, Subnet } from '../data/values.js';
+import { hexDigit, parseV6Bytes, Subnet } from '../data/values.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { inputOptions } from './input.js';
 import { batchingOptions, lineSource, type CutBatch, type LineParser } from './lines.js';
@@ -88,6 +88,8 @@ export class ZeekTsvParser implements LineParser {
   private file = 'input';
   private builder: BatchBuilder | undefined;
   private codes: Code[] = [];
+  /** Parse codes of the elements of list/set columns, decided once per schema. */
+  private elementCodes = new Map<ColumnBuilder, Code>();
   private schemaKey = '';
   private done: CutBatch[] = [];
   private scratch = new Uint8Array(1024);
@@ -214,6 +216,10 @@ export class ZeekTsvParser implements LineParser {
     const schema: Schema = timestamp ? { name, fields, timestamp } : { name, fields };
     this.builder = new BatchBuilder(schema);
     this.codes = fields.map((f) => codeOf(f.type));
+    this.elementCodes.clear();
+    fields.forEach((f, i) => {
+      if (f.type.kind === 'list' || f.type.kind === 'set') this.elementCodes.set(this.builder!.columns[i]!, codeOf(f.type.element));
+    });
   }
 
   /**
@@ -269,7 +275,7 @@ export class ZeekTsvParser implements LineParser {
       case Code.List: {
         const list = col as ListBuilder;
         if (bytesEqual(buf, s, e, this.header.empty)) { list.end(); return undefined; }
-        const elemCode = codeOf((list.type as { element: Type }).element);
+        const elemCode = this.elementCodes.get(list) ?? Code.Unsupported;
         const unset = this.header.unset;
         const setSep = this.header.setSeparator;
         let from = s;
@@ -311,7 +317,7 @@ export class ZeekTsvParser implements LineParser {
     for (let i = s; i < e; i++) {
       const c = buf[i]!;
       if (c === BSLASH && i + 1 < e && buf[i + 1] === 0x78) {
-        const hi = hexValue(buf[i + 2]), lo = hexValue(buf[i + 3]);
+        const hi = hexDigit(buf[i + 2]), lo = hexDigit(buf[i + 3]);
         if (i + 3 >= e || hi < 0 || lo < 0) return `bad escape '${latin1(buf, i, Math.min(e, i + 4))}'`;
         out[n++] = (hi << 4) | lo;
         i += 3;
@@ -319,14 +325,6 @@ export class ZeekTsvParser implements LineParser {
     }
     return n;
   }
-}
-
-function hexValue(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
 }
 
 /** The reason of the last parse failure (parsers return -1 and set it, to stay allocation-free). */

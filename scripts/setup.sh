@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Vastflow, its tests and its examples need on a fresh Debian
 # machine: the system packages in scripts/apt-packages.txt, the npm packages (exactly as
-# locked), and the compiled CLI. Safe to run again; it skips what is already there.
+# locked), the Python peers the tests compare against (.venv), and the compiled CLI. Safe to run again; it skips what is already there.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,6 +22,8 @@ fi
 
 echo "setup: installing npm packages"
 npm ci --no-audit --no-fund --loglevel=error
+echo "setup: installing the Python peers (pyarrow, duckdb, pandas) into .venv"
+bash scripts/python-setup.sh
 echo "setup: building"
 npm run --silent build
 echo "setup: done — try 'npm run quickstart' and 'npm test'"

@@ -30,8 +30,8 @@ export async function generatedLog(kind: ZeekLogKindName, rows: number, seed = 1
   return { path, rows, bytes: statSync(path).size, fresh: true };
 }
 
-/** The Python of bench/.venv (made by bench/setup.sh), or undefined when not set up. */
+/** The Python of the project's .venv (made by scripts/python-setup.sh), or undefined when not set up. */
 export function benchPython(): string | undefined {
-  const py = join(benchDir, '.venv', 'bin', 'python');
+  const py = join(benchDir, '..', '.venv', 'bin', 'python');
   return existsSync(py) ? py : undefined;
 }

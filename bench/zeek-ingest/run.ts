@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   if (!values['no-pyarrow']) {
     const py = benchPython();
     if (!py) {
-      console.log('  pyarrow: skipped (run bench/setup.sh to install it into bench/.venv)');
+      console.log('  pyarrow: skipped (run scripts/python-setup.sh to install it into .venv)');
     } else {
       for (const threads of [2, 1]) {
         const label = `pyarrow.csv.read_csv (${threads} thread${threads > 1 ? 's' : ''})`;

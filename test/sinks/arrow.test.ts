@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,15 +7,10 @@ import { simpleContext } from '../../src/data/context.js';
 import { t, type Schema } from '../../src/data/types.js';
 import { arrowSinkSpec } from '../../src/sinks/arrow.js';
 import { arrowSourceSpec } from '../../src/sources/arrow.js';
+import { python, pythonPath } from '../helpers/python.js';
 import { collect, fixtureBatch, rowsOf, tempDir, writeAll } from './helpers.js';
 
-const hasPyarrow = spawnSync('python3', ['-c', 'import pyarrow'], { encoding: 'utf8' }).status === 0;
-
-function python(code: string): string {
-  const r = spawnSync('python3', ['-c', code], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
-}
+const hasPyarrow = pythonPath !== undefined;
 
 const connSchema: Schema = { name: 'zeek.conn', fields: [{ name: 'proto', type: t.enum() }, { name: 'tags', type: t.set(t.enum()) }, { name: 'n', type: t.count }] };
 

@@ -9,9 +9,10 @@ import { simpleContext } from '../../src/data/context.js';
 import { formatType, t } from '../../src/data/types.js';
 import { arrowSinkSpec } from '../../src/sinks/arrow.js';
 import { arrowSourceSpec } from '../../src/sources/arrow.js';
+import { pythonPath } from '../helpers/python.js';
 import { collect, rowsOf, tempDir, writeAll } from '../sinks/helpers.js';
 
-const hasPyarrow = spawnSync('python3', ['-c', 'import pyarrow'], { encoding: 'utf8' }).status === 0;
+const hasPyarrow = pythonPath !== undefined;
 
 /** A file of `batches` batches of `rows` counts each (values 0, 1, 2, ...). */
 async function countsFile(dir: string, batches: number, rows: number): Promise<string> {
@@ -69,7 +70,7 @@ describe('arrow source', () => {
   it('converts foreign layouts written by pyarrow (int32, ms timestamps, float32, int8 dictionaries)', { skip: !hasPyarrow && 'pyarrow is not installed' }, async () => {
     const dir = await tempDir();
     const path = join(dir, 'py.arrow');
-    const r = spawnSync('python3', ['-c', `import pyarrow as pa, pyarrow.ipc as ipc
+    const r = spawnSync(pythonPath!, ['-c', `import pyarrow as pa, pyarrow.ipc as ipc
 t = pa.table({
   'a': pa.array([1, -2, None], pa.int32()),
   'ts': pa.array([1500, 2, None], pa.timestamp('ms')),

@@ -2,13 +2,14 @@
 // chunks, splits lines on bytes (no strings), hands each line to a format parser, cuts
 // batches by size and linger time, and holds at most `window` batches in flight.
 
-import type * as arrow from 'apache-arrow';
 import { Observable, type Subscriber } from 'rxjs';
 import { z } from 'zod';
 import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
 import type { NodeContext } from '../data/context.js';
-import type { Schema } from '../data/types.js';
+import type { LineParser } from '../formats/line-parser.js';
 import { openInputs, type InputOptions } from './input.js';
+
+export type { CutBatch, LineParser } from '../formats/line-parser.js';
 
 export const batchingOptions = {
   batch_size: z.number().int().positive().default(16384).describe('rows per batch (a batch is cut earlier on linger_ms or schema change)'),
@@ -20,25 +21,6 @@ export interface BatchingOptions {
   batch_size: number;
   linger_ms: number;
   window: number;
-}
-
-export interface CutBatch {
-  readonly schema: Schema;
-  readonly data: arrow.RecordBatch;
-}
-
-/** A format parser. It owns its column builders and may hold several schemas. */
-export interface LineParser {
-  /** Called before the first line of each input file. */
-  startFile(name: string): void;
-  /** One line, bytes [start, end) of buf without the terminator; lineNo is 1-based per file. */
-  line(buf: Buffer, start: number, end: number, lineNo: number): void;
-  /** Rows parsed and not yet cut into a batch. */
-  readonly pending: number;
-  /** Batches the parser completed on its own (e.g. at a schema change), plus the open ones. */
-  cut(): CutBatch[];
-  /** Called once at the end (flush dead letters etc.). */
-  close?(): Promise<void>;
 }
 
 const NL = 0x0a;
@@ -108,14 +90,14 @@ async function run(
           const joined = Buffer.concat([carry, chunk.subarray(0, nl)]);
           carry = undefined;
           lineNo++;
-          parser.line(joined, 0, trimCR(joined, 0, joined.length), lineNo);
+          parser.line(joined, 0, trimCR(joined, 0, joined.length), lineNo, joined.length);
           start = nl + 1;
         }
         for (;;) {
           const nl = chunk.indexOf(NL, start);
           if (nl < 0) break;
           lineNo++;
-          parser.line(chunk, start, trimCR(chunk, start, nl), lineNo);
+          parser.line(chunk, start, trimCR(chunk, start, nl), lineNo, nl);
           start = nl + 1;
           if (parser.pending >= options.batch_size) await emit();
         }
@@ -123,7 +105,7 @@ async function run(
       }
       if (carry && carry.length > 0) {
         lineNo++;
-        parser.line(carry, 0, trimCR(carry, 0, carry.length), lineNo);
+        parser.line(carry, 0, trimCR(carry, 0, carry.length), lineNo, carry.length);
       }
     }
     await emit();

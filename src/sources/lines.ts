@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
 import type { NodeContext } from '../data/context.js';
 import type { LineParser } from '../formats/line-parser.js';
+import { BadInput, type OnErrorOptions } from './bad-input.js';
 import { openInputs, type InputOptions } from './input.js';
 
 export type { CutBatch, LineParser } from '../formats/line-parser.js';
@@ -26,7 +27,7 @@ export interface BatchingOptions {
 const NL = 0x0a;
 const CR = 0x0d;
 
-export function lineSource(ctx: NodeContext, options: InputOptions & BatchingOptions, parser: LineParser): Observable<Batch> {
+export function lineSource(ctx: NodeContext, options: InputOptions & BatchingOptions & OnErrorOptions, parser: LineParser): Observable<Batch> {
   return new Observable<Batch>((subscriber) => {
     const abort = new AbortController();
     run(ctx, options, parser, subscriber, abort.signal).then(
@@ -39,7 +40,7 @@ export function lineSource(ctx: NodeContext, options: InputOptions & BatchingOpt
 
 async function run(
   ctx: NodeContext,
-  options: InputOptions & BatchingOptions,
+  options: InputOptions & BatchingOptions & OnErrorOptions,
   parser: LineParser,
   subscriber: Subscriber<Batch>,
   signal: AbortSignal,
@@ -75,7 +76,10 @@ async function run(
   }, Math.max(10, Math.min(options.linger_ms, 250)));
 
   try {
-    for await (const file of openInputs(options, ctx.baseDir, signal)) {
+    // Damaged input (a truncated .gz) ends a file early; it counts as bad input after the
+    // last complete line, which was delivered.
+    const damage = new BadInput(options, ctx);
+    for await (const file of openInputs(options, ctx.baseDir, signal, ctx.log)) {
       parser.startFile(file.name);
       let carry: Buffer | undefined;
       let lineNo = 0;
@@ -107,6 +111,7 @@ async function run(
         lineNo++;
         parser.line(carry, 0, trimCR(carry, 0, carry.length), lineNo, carry.length);
       }
+      if (file.damage !== undefined) damage.reject(`${file.name}:${lineNo + 1}`, `${file.damage}; the last complete line is ${lineNo}`);
     }
     await emit();
     await parser.close?.();

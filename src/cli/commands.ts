@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 import type { Command } from 'commander';
-import { InputError } from '../sources/bad-input.js';
+import { describeError, errnoCode } from '../data/errors.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
 import { components, componentsOf } from '../pipeline/registry.js';
 import { runPipeline } from '../pipeline/run.js';
@@ -12,6 +12,7 @@ import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
 import { zeekLogKinds } from '../generate/zeek.js';
 import { ProgressDisplay, formatBytes, summary } from './progress.js';
+import { StopSignals } from './stop.js';
 
 export function registerCommands(program: Command): void {
   program
@@ -20,7 +21,9 @@ export function registerCommands(program: Command): void {
     .argument('<file>', 'pipeline file (YAML), e.g. pipelines/quickstart.yaml')
     .option('-q, --quiet', 'no progress and no summary')
     .option('--no-progress', 'no live progress display even on a terminal')
-    .addHelpText('after', '\nExample:\n  flow run pipelines/quickstart.yaml\n\nRelative paths in the file resolve against the file\'s directory.\nExit status: 0 when every sink finished, 1 on any error.')
+    .addHelpText('after', '\nExample:\n  flow run pipelines/quickstart.yaml\n\nRelative paths in the file resolve against the file\'s directory.\n' +
+      'Exit status: 0 when every sink finished, 1 on any error; 130 (SIGINT, Ctrl-C) or 143 (SIGTERM)\n' +
+      'when stopped by a signal after the sinks wrote and closed what was read.')
     .action(async (file: string, opts: { quiet?: boolean; progress: boolean }) => {
       process.exitCode = await runCommand(file, opts);
     });
@@ -63,15 +66,18 @@ Examples:
   flow filter 'service == "dns"' logs/*.log --format json -o dns.json
   flow filter 'src_port == 53/udp' trace.pcap --format pcap -o dns.pcap`)
     .action(async (query: string, files: string[], opts: { format: string; output: string; inputFormat?: string; head?: string }) => {
+      const stop = new StopSignals();
       try {
-        process.exitCode = await filterCommand(query, files, opts);
+        await filterCommand(query, files, opts, stop.signal);
+        process.exitCode = stop.exitCode ?? 0;
       } catch (e) {
-        if (e instanceof QueryError) {
-          process.stderr.write(`flow filter: ${e.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw e;
+        // A reader that went away (`| head -1`) ends the output; that is no failure.
+        if (errnoCode(e) === 'EPIPE') { process.exitCode = stop.exitCode ?? 0; return; }
+        process.stderr.write(`flow filter: ${describeError(e)}\n`);
+        if (process.env.FLOW_DEBUG && !(e instanceof QueryError)) process.stderr.write(`${(e as Error).stack}\n`);
+        process.exitCode = 1;
+      } finally {
+        stop.dispose();
       }
     });
 
@@ -104,18 +110,14 @@ async function runCommand(file: string, opts: { quiet?: boolean; progress: boole
   const display = tty ? new ProgressDisplay(process.stderr) : undefined;
   // The first Ctrl-C (or SIGTERM) stops the sources and lets the sinks write and close
   // what was read; a second one exits at once.
-  const abort = new AbortController();
-  const onSignal = () => {
-    if (abort.signal.aborted) process.exit(130);
+  const stop = new StopSignals(() => {
+    display?.clear();
     process.stderr.write('\nstopping: finishing the events already read (Ctrl-C again to exit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   const started = Date.now();
   try {
     const result = await runPipeline(pipeline, {
-      signal: abort.signal,
+      signal: stop.signal,
       ...(display ? { onProgress: (n, ms) => display.draw(n, ms) } : {}),
       log: (node, m) => {
         display?.clear();
@@ -123,17 +125,17 @@ async function runCommand(file: string, opts: { quiet?: boolean; progress: boole
       },
     });
     display?.clear();
-    if (!opts.quiet) process.stderr.write(`${abort.signal.aborted ? 'stopped; ' : ''}${summary(result.nodes, result.elapsedMs)}\n`);
-    return 0;
+    if (!opts.quiet) process.stderr.write(`${stop.signal.aborted ? 'stopped; ' : ''}${summary(result.nodes, result.elapsedMs)}\n`);
+    return stop.exitCode ?? 0;
   } catch (e) {
     display?.clear();
-    const message = e instanceof InputError || e instanceof PipelineError ? e.message : (e as Error).message ?? String(e);
-    process.stderr.write(`flow run: failed after ${((Date.now() - started) / 1000).toFixed(2)}s: ${message}\n`);
+    // A stdout sink whose reader went away (`| head`) ends the run; that is no failure.
+    if (errnoCode(e) === 'EPIPE') return stop.exitCode ?? 0;
+    process.stderr.write(`flow run: failed after ${((Date.now() - started) / 1000).toFixed(2)}s: ${describeError(e)}\n`);
     if (process.env.FLOW_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
 

@@ -52,3 +52,17 @@ export class FileError extends Error {
 export function fileError(verb: string, path: string, err: unknown): unknown {
   return errnoCode(err) !== undefined ? new FileError(verb, path, err) : err;
 }
+
+const VERBS: Record<string, string> = { open: 'open', read: 'read', write: 'write', close: 'close', stat: 'read', lstat: 'read', scandir: 'read', mkdir: 'create', rename: 'rename', unlink: 'remove' };
+
+/**
+ * The sentence for any error a user sees: FileError and other messages as they are; a raw
+ * Node.js system error that carries a path ("EISDIR: illegal operation on a directory, read")
+ * as "cannot read /tmp: it is a directory".
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof FileError || errnoCode(err) === undefined) return err instanceof Error ? err.message : String(err);
+  const { path, syscall } = err as { path?: unknown; syscall?: unknown };
+  const verb = typeof syscall === 'string' ? VERBS[syscall] ?? syscall : 'use';
+  return typeof path === 'string' ? `cannot ${verb} ${path}: ${systemReason(err)}` : `${verb} failed: ${systemReason(err)}`;
+}

@@ -103,14 +103,15 @@ async function* readFile(
 ): AsyncGenerator<Buffer> {
   let fh = await openFile(path, name);
   try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    const head = Buffer.alloc(3);
+    const { bytesRead } = await fh.read(head, 0, 3, 0);
     if (isGzip(head.subarray(0, bytesRead))) {
       if (follow) throw new Error(`${name}: cannot follow a gzip file`);
       yield* completeLines(gunzip(fh.createReadStream({ start: 0, autoClose: false })), damaged);
       return;
     }
-    let pos = 0;
+    // A UTF-8 byte order mark is no data: skip it.
+    let pos = bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
     const read = async (): Promise<Buffer | undefined> => {
       const buf = Buffer.allocUnsafe(CHUNK);
       let n: number;
@@ -156,8 +157,13 @@ async function* readFile(
 /** Standard input, gunzipped when it starts with the gzip magic. Ends when `signal` aborts. */
 async function* readStdin(signal: AbortSignal, damaged: (reason: string) => void): AsyncGenerator<Buffer> {
   const stdin = process.stdin;
-  const head = await peek(stdin, signal);
+  let head = await peek(stdin, signal);
   if (head === undefined) return;
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) {
+    // A UTF-8 byte order mark is no data: drop it from the chunk put back.
+    stdin.read(3);
+    head = head.subarray(3);
+  }
   const chunks = isGzip(head) ? completeLines(gunzip(stdin), damaged) : (stdin as AsyncIterable<Buffer>);
   // A writer that keeps the pipe open must not keep a stopped pipeline waiting.
   yield* abortable(chunks, signal, () => stdin.destroy());

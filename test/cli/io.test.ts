@@ -136,7 +136,9 @@ describe('stopping by signal', () => {
     await new Promise((r) => setTimeout(r, 2500));
     const sent = Date.now();
     child.kill(signal);
+    const hung = setTimeout(() => child.kill('SIGKILL'), 5000);
     const { code, at } = await exited;
+    clearTimeout(hung);
     child.stdin.destroy();
     return { code, ms: at - sent, stderr };
   }

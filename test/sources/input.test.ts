@@ -111,7 +111,7 @@ describe('follow across rotation', () => {
 
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  it('rename and a new file at the path (Zeek rotation): the old file is finished, the new one read from its start', async () => {
+  it('rename and a new file at the path (Zeek rotation): the old file is finished, the new one read from its start', { timeout: 10_000 }, async () => {
     const dir = await tempDir();
     const path = join(dir, 'conn.log');
     await writeFile(path, `${HEADER}1\n2\n`);
@@ -127,7 +127,7 @@ describe('follow across rotation', () => {
     assert.deepEqual(logs, ['conn.log: rotated, reading the new file']);
   });
 
-  it('copy-truncate (the file shrinks): reading restarts at 0', async () => {
+  it('copy-truncate (the file shrinks): reading restarts at 0', { timeout: 10_000 }, async () => {
     const dir = await tempDir();
     const path = join(dir, 'conn.log');
     await writeFile(path, `${HEADER}1\n2\n3\n`);

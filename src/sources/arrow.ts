@@ -11,9 +11,9 @@ import { basename } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { Observable, type Subscriber } from 'rxjs';
 import { z } from 'zod';
-import { arrowType, fromArrowSchema } from '../data/arrow.js';
+import { arrowType, fromArrowSchema, isPackedPort } from '../data/arrow.js';
 import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
-import { Int64Builder, makeBuilder, type ColumnBuilder } from '../data/columns.js';
+import { Int64Builder, makeBuilder, type ColumnBuilder, type PortBuilder } from '../data/columns.js';
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { formatType, type Schema, type Type } from '../data/types.js';
@@ -66,6 +66,14 @@ function convertColumn(field: string, type: Type, vector: arrow.Vector): arrow.D
       if (!vector.isValid(i)) { b.appendNull(); continue; }
       const v = raw ? raw[i]! : BigInt(vector.get(i) as bigint | number);
       (b as Int64Builder).appendBigInt(BigInt(v) * factor);
+    }
+    return b.finish();
+  }
+  if (type.kind === 'port' && isPackedPort(t)) {
+    // Files from before UInt16 ports: `number | protocol << 16`; the protocol is the row's transport column.
+    for (let i = 0; i < n; i++) {
+      if (vector.isValid(i)) (b as PortBuilder).appendNumber((vector.get(i) as number) & 0xffff);
+      else b.appendNull();
     }
     return b.finish();
   }

@@ -104,7 +104,7 @@ print(t.column('ts')[0].value, t.column('d')[2].value, t.column('c')[2].as_py(),
 print(t.column('a')[0].as_py().hex(), t.column('n')[0].as_py(), t.column('st')[0].as_py(), t.column('e').to_pylist())`);
     assert.equal(out, [
       "4 ['timestamp[ns, tz=UTC]', 'bool', 'int64', 'uint64', 'double', 'duration[ns]']",
-      '1258531221486539000 -1500000000 18446744073709551615 9007199254740993 393296',
+      '1258531221486539000 -1500000000 18446744073709551615 9007199254740993 80',
       "00000000000000000000ffff0a000001 {'address': b'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\xff\\xff\\n\\x00\\x00\\x00', 'length': 8} [1, 2] ['tcp', None, 'udp', None]",
     ].join('\n'));
   });

@@ -77,7 +77,8 @@ describe('json sink', () => {
     const bb = new BatchBuilder({
       name: 'zeek.conn',
       fields: [
-        { name: 'id.orig_h', type: t.address }, { name: 'uid', type: t.string }, { name: 'id.orig_p', type: t.port },
+        { name: 'id.orig_h', type: t.address }, { name: 'uid', type: t.string },
+        { name: 'id.orig_p', type: t.port, attributes: { 'vastflow.port_fixed_protocol': 'tcp' } },
         { name: 'a', type: t.count }, { name: 'a.b', type: t.count },
       ],
     });

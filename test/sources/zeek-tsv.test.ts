@@ -35,7 +35,8 @@ test('conn.log values are typed exactly (first row)', async () => {
   assert.equal(row.ts, 1258531221486539000n);
   assert.equal(row.uid, 'Pii6cUUq1v4');
   assert.ok((row['id.orig_h'] as Address).equals(Address.parse('192.168.1.102')));
-  assert.deepEqual(row['id.orig_p'], new Port(68, '?'));
+  // The port's protocol is the row's `proto`.
+  assert.deepEqual(row['id.orig_p'], new Port(68, 'udp'));
   assert.equal(row.proto, 'udp');
   assert.equal(row.service, null);
   assert.equal(row.duration, 163820000n);

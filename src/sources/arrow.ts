@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { Observable, type Subscriber } from 'rxjs';
 import { z } from 'zod';
-import { arrowType, fromArrowSchema, isPackedPort } from '../data/arrow.js';
+import { arrowField, arrowType, fromArrowSchema, isPackedPort } from '../data/arrow.js';
 import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
 import { Int64Builder, makeBuilder, type ColumnBuilder, type PortBuilder } from '../data/columns.js';
 import type { SourceSpec } from '../data/component.js';
@@ -98,7 +98,8 @@ function conform(schema: Schema, rb: arrow.RecordBatch): arrow.RecordBatch {
     matches[i] ? rb.data.children[i]! : convertColumn(f.name, f.type, rb.getChildAt(i)!));
   const s = new arrow.Schema(schema.fields.map((f, i) => {
     const original = rb.schema.fields[i]!;
-    return matches[i] ? original : new arrow.Field(f.name, children[i]!.type, true, original.metadata);
+    // A converted column is described as Vastflow writes it now (old packed ports gain their protocol column).
+    return matches[i] ? original : new arrow.Field(f.name, children[i]!.type, true, arrowField(f).metadata);
   }), rb.schema.metadata);
   return new arrow.RecordBatch(s, arrow.makeData({ type: new arrow.Struct(s.fields), length: rb.numRows, nullCount: 0, children }));
 }

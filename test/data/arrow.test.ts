@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as arrow from 'apache-arrow';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Batch } from '../../src/data/batch.js';
 import { simpleContext } from '../../src/data/context.js';
 import { batchRows } from '../../src/data/read.js';
@@ -16,6 +16,7 @@ import { compileQuery } from '../../src/query/index.js';
 import { arrowSinkSpec } from '../../src/sinks/arrow.js';
 import { arrowSourceSpec } from '../../src/sources/arrow.js';
 import { pcapSourceSpec } from '../../src/sources/pcap.js';
+import { zeekJsonSourceSpec } from '../../src/sources/zeek-json.js';
 import { zeekTsvSpec } from '../../src/sources/zeek-tsv.js';
 import { collect, SHARED } from '../helpers/collect.js';
 import { needsPython, python } from '../helpers/python.js';
@@ -23,6 +24,14 @@ import { tempDir, writeAll } from '../sinks/helpers.js';
 
 const CONN = join(SHARED, 'zeek/conn.log');
 const PCAP = join(SHARED, 'pcap/example.pcap');
+const CONN_JSON = join(SHARED, 'zeek-json/conn.log.json');
+
+/** Lines of the Zeek JSON conn log with that responder port and proto, counted with JSON.parse. */
+async function jsonCount(port: number, proto?: string): Promise<number> {
+  const lines = (await readFile(CONN_JSON, 'utf8')).split('\n').filter((l) => l.trim().length > 0);
+  return lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => r['id.resp_p'] === port && (proto === undefined || r.proto === proto)).length;
+}
 
 /** Data lines of conn.log for which the awk condition holds (fields: $6 id.resp_p, $7 proto). */
 function awkCount(condition: string): number {
@@ -81,6 +90,14 @@ print(f.type, f.metadata[b'vastflow.type'].decode(), f.metadata[b'vastflow.port_
 f = pa.ipc.open_file(${JSON.stringify(path)}).schema.field('id.resp_p')
 print(f.type, f.metadata[b'vastflow.port_protocol'].decode())`), 'uint16 proto');
   });
+
+  it('DuckDB: WHERE "id.resp_p" = 22 on a Zeek JSON conn log finds the lines JSON.parse finds', needsPython, async () => {
+    const { batches } = await collect(zeekJsonSourceSpec, { path: CONN_JSON });
+    const path = await toArrow(batches, 'conn.arrow');
+    const ssh = await jsonCount(22);
+    assert.equal(ssh, 716);
+    assert.equal(duckdb(path, 'SELECT count(*) FROM t WHERE "id.resp_p" = 22'), `[(${ssh},)]`);
+  });
 });
 
 describe('80/tcp takes the protocol from the row', () => {
@@ -97,6 +114,13 @@ describe('80/tcp takes the protocol from the row', () => {
     assert.equal(matches('id.resp_p != 53/udp', batches), awkCount('!($6 == 53 && $7 == "udp")'));
     assert.equal(matches('id.resp_p < 1024/tcp', batches), awkCount('$6 < 1024 && $7 == "tcp"'));
     assert.equal(matches('id.orig_p == 8/icmp', batches), awkCount('$4 == 8 && $7 == "icmp"'));
+  });
+
+  it('Zeek JSON conn log: id.resp_p == 22/tcp counts the lines with resp_p 22 and proto tcp', async () => {
+    const { batches } = await collect(zeekJsonSourceSpec, { path: CONN_JSON });
+    assert.equal(matches('id.resp_p == 22/tcp', batches), await jsonCount(22, 'tcp'));
+    assert.equal(matches('id.resp_p == 22/udp', batches), await jsonCount(22, 'udp'));
+    assert.equal(matches('id.resp_p == 1/icmp', batches), await jsonCount(1, 'icmp'));
   });
 
   it('pcap: dst_port == 22/tcp, 22/udp and 80/tcp agree with tcpdump', async () => {

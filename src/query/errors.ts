@@ -41,6 +41,7 @@ function excerpt(query: string, start: number, end: number): string {
 /** How a piece of the input reads in an error message: `'=='`, `end of input`. */
 export function describeInput(query: string, pos: number): string {
   if (pos >= query.length) return 'the end of the query';
+  if (/\s/.test(query[pos]!)) return 'a space';
   const m = /^(&&|\|\||[=!<>]=|\S[\w.]*|\S)/.exec(query.slice(pos));
   return `'${m ? m[0] : query[pos]}'`;
 }

@@ -44,7 +44,8 @@ Rules that hold for every component:
   known name; a pipeline that fails validation does not start.
 - Relative paths (\`path\`, \`dead_letter\`) resolve against the pipeline file's directory;
   \`-\` is standard input for sources and standard output for sinks.
-- Sources read a path or a glob (\`logs/*.log\`); gzip input is recognised by its bytes.
+- Sources read a path or a glob (\`logs/*.log\`); every source but \`arrow\` recognises gzip
+  input by its first bytes.
 - The query language of \`where\` is described in [query-language.md](query-language.md).
 `;
 

@@ -6,6 +6,7 @@ import { replaceData } from '../data/batch.js';
 import type { OperatorSpec } from '../data/component.js';
 import { takeRows } from '../data/take.js';
 import { compileQuery } from '../query/index.js';
+import { missingFieldWarnings } from '../query/warnings.js';
 import { operate } from './operate.js';
 
 export const whereOptions = z.strictObject({
@@ -28,11 +29,14 @@ export const whereOptions = z.strictObject({
  * rows match, a gathered batch carrying the same ack when some do; a batch without
  * matches (or of a schema where the query cannot match) is dropped and its ack released.
  * Errors with a QueryError when the query does not type-check against a batch's schema.
+ * With `log`, says once per schema which field names of the query it lacks.
  */
-export function where(options: { query: string }) {
+export function where(options: { query: string }, log?: (message: string) => void) {
   const query = compileQuery(options.query);
+  const warn = log && missingFieldWarnings(log, query.fields, (schema) => query.unresolved(schema));
   return operate(() => ({
     batch(b, out) {
+      warn?.(b.schema);
       let keep: Uint32Array | 'all' | undefined;
       try {
         const filter = query.forSchema(b.schema);
@@ -53,5 +57,5 @@ export const whereSpec: OperatorSpec<typeof whereOptions> = {
   type: 'where',
   description: 'keep the events that match a query (VAST expression language)',
   options: whereOptions,
-  create: (options) => where(options),
+  create: (options, ctx) => where(options, ctx.log),
 };

@@ -2,7 +2,7 @@
 // errors and teardown the same way everywhere, so an operator file holds only its logic.
 // Ack rule: a step either passes the batch on (same ack, or replaceData), or releases it.
 
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../data/batch.js';
 
 export interface Output {
@@ -63,7 +63,10 @@ export function operate(makeStep: (out: Output) => Step): OperatorFunction<Batch
         },
       };
       const step = makeStep(out);
-      const sub = source.subscribe({
+      // The upstream subscriber is tied to ours before subscribing (as RxJS's own operators
+      // do): when this output closes during a synchronous emission (a head that is done),
+      // upstream sees `closed` at once, not only after subscribe() returned.
+      const upstream = new Subscriber<Batch>({
         next(b) {
           if (done || subscriber.closed) { b.ack.release(); return; }
           try {
@@ -83,8 +86,10 @@ export function operate(makeStep: (out: Output) => Step): OperatorFunction<Batch
           }
         },
       });
+      subscriber.add(upstream);
+      source.subscribe(upstream);
       return () => {
-        sub.unsubscribe();
+        upstream.unsubscribe();
         step.dispose?.();
       };
     });

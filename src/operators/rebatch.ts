@@ -3,7 +3,7 @@
 // batch goes out at the end, after timeout_ms, or when a source it holds credit of stalls.
 
 import { z } from 'zod';
-import { combinedAck, makeBatch, sliceBatch, type Ack, type Batch } from '../data/batch.js';
+import { combinedAck, makeBatch, sliceBatch, type Batch } from '../data/batch.js';
 import type { OperatorSpec } from '../data/component.js';
 import { EventIds } from '../data/ids.js';
 import { concatRecordBatches } from '../data/take.js';
@@ -43,13 +43,13 @@ export function rebatch(options: { size: number; timeout_ms?: number | undefined
     const emit = (p: Pending) => {
       if (p.rows === 0) return;
       const parts = p.parts;
+      // Built before the parts leave `pending`: if appending throws, dispose releases them.
+      const batch = parts.length === 1 ? parts[0]! : makeBatch(
+        p.schema, concatRecordBatches(p.schema, parts.map((b) => b.data)), combinedAck(parts.map((b) => b.ack)),
+        EventIds.concat(parts.map((b) => b.ids)), parts.reduce((n, b) => n + b.bytes, 0));
       p.parts = [];
       p.rows = 0;
-      if (parts.length === 1) { out.next(parts[0]!); return; }
-      const data = concatRecordBatches(p.schema, parts.map((b) => b.data));
-      const acks: Ack[] = parts.map((b) => b.ack);
-      const ids = EventIds.concat(parts.map((b) => b.ids));
-      out.next(makeBatch(p.schema, data, combinedAck(acks), ids, parts.reduce((n, b) => n + b.bytes, 0)));
+      out.next(batch);
     };
     const flushAll = () => { for (const p of pending.values()) emit(p); };
     const onPressure = () => out.run(flushAll);
@@ -89,7 +89,12 @@ export function rebatch(options: { size: number; timeout_ms?: number | undefined
           rest.ack.retain();
           p.parts.push({ ...sliceBatch(rest, 0, room), bytes: 0 });
           p.rows += room;
-          emit(p);
+          try {
+            emit(p);
+          } catch (err) {
+            rest.ack.release(); // the piece in `pending` is released by dispose
+            throw err;
+          }
           rest = sliceBatch(rest, room);
         }
       },

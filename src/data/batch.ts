@@ -8,13 +8,18 @@ import { EventIds } from './ids.js';
 import type { Schema } from './types.js';
 
 /**
- * Lets whoever holds an ack learn that the source which issued it ran out of credit and
- * waits for acks. A holder that keeps batches back waiting for more (rebatch) must then
- * let go of what it holds, or the source and the holder wait for each other forever.
+ * Lets a holder that keeps batches back waiting for more input (rebatch) learn that the
+ * source which issued them is stalled: it waits for credit, and every batch it has in
+ * flight is parked with such holders. The source and the holders would then wait for
+ * each other forever, so the holders must let go of what they hold.
  */
 export interface Pressure {
-  /** Calls `listener` once, the next time the source waits for credit (soon, if it waits now). */
-  onBlocked(listener: () => void): void;
+  /** Marks one in-flight batch of this source as held back waiting for more input. */
+  park(): void;
+  /** The parked batch went on (or was released). */
+  unpark(): void;
+  /** Calls `listener` once, the next time the source is stalled (soon, if it is now). */
+  onStalled(listener: () => void): void;
 }
 
 /**
@@ -107,7 +112,11 @@ export function combinedAck(parts: readonly Ack[]): Ack {
   const pressures = [...new Set(parts.map((a) => a.pressure).filter((p): p is Pressure => p !== undefined))];
   const pressure: Pressure | undefined = pressures.length === 0 ? undefined
     : pressures.length === 1 ? pressures[0]
-    : { onBlocked: (listener) => { for (const p of pressures) p.onBlocked(listener); } };
+    : {
+      park: () => { for (const p of pressures) p.park(); },
+      unpark: () => { for (const p of pressures) p.unpark(); },
+      onStalled: (listener) => { for (const p of pressures) p.onStalled(listener); },
+    };
   return new Ack(() => { for (const a of parts) a.release(); }, pressure);
 }
 
@@ -142,14 +151,16 @@ export class BatchBuilder {
 /**
  * A credit window bounds a source's in-flight batches (DESIGN.md §3). A source awaits
  * acquire() before emitting; the batch's ack calls release() when fully acknowledged.
- * While an acquire() waits the source is blocked, which the window tells the holders of
- * its acks (Pressure), so that none of them keeps credit back waiting for more batches.
+ * It is also the Pressure of its acks: when acquire() waits and every in-flight batch is
+ * parked with a holder that waits for more input, it tells those holders to let go.
+ * Batches held by sinks or slow consumers are not parked: their credit comes back anyway.
  */
 export class CreditWindow implements Pressure {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
-  private blockedListeners = new Set<() => void>();
+  private stalledListeners = new Set<() => void>();
   private waiting = 0;
+  private parked = 0;
   peak = 0;
   constructor(readonly size: number) {
     if (!(size >= 1)) throw new Error('a credit window holds at least one batch');
@@ -164,17 +175,35 @@ export class CreditWindow implements Pressure {
     return this.waiting > 0;
   }
 
-  onBlocked(listener: () => void): void {
-    // Called back on a later tick either way: a listener may emit, and the caller may be
-    // in the middle of handling a batch.
-    this.blockedListeners.add(listener);
-    if (this.waiting > 0) queueMicrotask(() => this.notifyBlocked());
+  /** Whether the source waits and all its in-flight batches are parked (see Pressure). */
+  get stalled(): boolean {
+    return this.waiting > 0 && this.parked >= this.inFlight;
   }
 
-  private notifyBlocked(): void {
-    if (this.blockedListeners.size === 0 || this.waiting === 0) return;
-    const ls = [...this.blockedListeners];
-    this.blockedListeners.clear();
+  park(): void {
+    this.parked++;
+    this.checkStalled();
+  }
+
+  unpark(): void {
+    if (this.parked <= 0) throw new Error('unpark() without park()');
+    this.parked--;
+  }
+
+  onStalled(listener: () => void): void {
+    this.stalledListeners.add(listener);
+    this.checkStalled();
+  }
+
+  // Listeners run on a later tick: one may emit, and the caller may be handling a batch.
+  private checkStalled(): void {
+    if (this.stalled && this.stalledListeners.size > 0) queueMicrotask(() => this.notifyStalled());
+  }
+
+  private notifyStalled(): void {
+    if (!this.stalled || this.stalledListeners.size === 0) return;
+    const ls = [...this.stalledListeners];
+    this.stalledListeners.clear();
     for (const l of ls) l();
   }
 
@@ -183,7 +212,7 @@ export class CreditWindow implements Pressure {
     while (this.inFlight >= this.size) {
       if (signal?.aborted) throw new Error('aborted');
       this.waiting++;
-      queueMicrotask(() => this.notifyBlocked());
+      this.checkStalled();
       try {
         await new Promise<void>((resolve) => {
           const wake = () => { signal?.removeEventListener('abort', wake); resolve(); };

@@ -27,22 +27,26 @@ interface Pending {
  * of its rows (a split batch is retained once more per extra piece), so the source's
  * window is credited only when every piece was written. Ids travel with the rows.
  *
- * A partial batch holds credit of the sources it came from. When such a source runs out
- * of credit it waits for acks that only this partial batch can give, while rebatch waits
- * for rows only that source can send: so when a held batch's ack reports pressure (its
- * credit window blocked), every partial batch goes out as it is. `size` is then an upper
- * bound: with `window` batches of `batch_size` rows in flight, outputs have at most
- * window * batch_size rows. Flushing everything (not just the blocked source's rows) keeps
- * this simple and is right for the common case of one source per rebatch.
+ * A partial batch holds credit of the sources it came from: rebatch parks those batches
+ * with their source's credit window (Pressure). When a source waits for credit and all
+ * of its in-flight batches are parked, it waits for acks that only the partial batches
+ * can give while rebatch waits for rows only that source can send: the window reports
+ * the stall and every partial batch goes out as it is. `size` is then an upper bound
+ * (at most window * batch_size rows of a stalled source); while a slow sink holds some
+ * of the credit nothing is stalled and batches keep their size. Flushing everything, not
+ * just the stalled source's rows, keeps this simple and suits one source per rebatch.
  */
 export function rebatch(options: { size: number; timeout_ms?: number | undefined }) {
   return operate((out) => {
     const pending = new Map<string, Pending>();
+    /** Held parts whose credit is parked with their source's window. */
+    const parked = new Set<Batch>();
     let timer: NodeJS.Timeout | undefined;
 
     const emit = (p: Pending) => {
       if (p.rows === 0) return;
       const parts = p.parts;
+      for (const b of parts) if (parked.delete(b)) b.ack.pressure!.unpark();
       // Built before the parts leave `pending`: if appending throws, dispose releases them.
       const batch = parts.length === 1 ? parts[0]! : makeBatch(
         p.schema, concatRecordBatches(p.schema, parts.map((b) => b.data)), combinedAck(parts.map((b) => b.ack)),
@@ -52,7 +56,7 @@ export function rebatch(options: { size: number; timeout_ms?: number | undefined
       out.next(batch);
     };
     const flushAll = () => { for (const p of pending.values()) emit(p); };
-    const onPressure = () => out.run(flushAll);
+    const onStalled = () => out.run(flushAll);
 
     if (options.timeout_ms !== undefined) {
       const limit = options.timeout_ms;
@@ -65,7 +69,12 @@ export function rebatch(options: { size: number; timeout_ms?: number | undefined
     const hold = (p: Pending, b: Batch) => {
       p.parts.push(b);
       p.rows += b.data.numRows;
-      b.ack.pressure?.onBlocked(onPressure);
+      const pressure = b.ack.pressure;
+      if (pressure) {
+        parked.add(b);
+        pressure.park();
+        pressure.onStalled(onStalled);
+      }
     };
 
     return {
@@ -101,7 +110,12 @@ export function rebatch(options: { size: number; timeout_ms?: number | undefined
       flush: flushAll,
       dispose() {
         if (timer) clearInterval(timer);
-        for (const p of pending.values()) for (const b of p.parts) b.ack.release();
+        for (const p of pending.values()) {
+          for (const b of p.parts) {
+            if (parked.delete(b)) b.ack.pressure!.unpark();
+            b.ack.release();
+          }
+        }
         pending.clear();
       },
     };

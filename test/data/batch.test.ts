@@ -1,5 +1,5 @@
 // Ack, CreditWindow and combinedAck on their own: double releases throw, each path
-// releases exactly once, and a window tells ack holders when its source is blocked.
+// releases exactly once, and a window tells parked ack holders when its source stalls.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -94,11 +94,13 @@ test('CreditWindow: drain resolves once every slot came back', async () => {
   assert.equal(drained, true);
 });
 
-test('pressure: holders of a window\'s acks hear once when its source blocks, also through combinedAck', async () => {
-  const w1 = new CreditWindow(1);
+test('pressure: a window is stalled when its source waits and every in-flight batch is parked; holders hear once', async () => {
+  const w1 = new CreditWindow(2);
   const w2 = new CreditWindow(5);
   await w1.acquire();
   const a = w1.ack();
+  await w1.acquire();
+  const a2 = w1.ack();
   await w2.acquire();
   const b = w2.ack();
   assert.equal(a.pressure, w1);
@@ -106,23 +108,33 @@ test('pressure: holders of a window\'s acks hear once when its source blocks, al
   const c = combinedAck([a, b]);
   let heard = 0;
   const listener = () => heard++;
-  c.pressure!.onBlocked(listener);
-  c.pressure!.onBlocked(listener); // registered once per window
-  await tick();
-  assert.equal(heard, 0, 'no source is blocked yet');
+  c.pressure!.park();
+  c.pressure!.onStalled(listener);
+  c.pressure!.onStalled(listener); // registered once per window
   const waiting = w1.acquire();
   await tick();
-  assert.equal(heard, 1, 'the blocked window told the holder once');
-  // A listener registered while the source is blocked hears soon, not synchronously.
+  assert.equal(w1.blocked, true);
+  assert.equal(w1.stalled, false, 'a2 is held by someone whose ack comes back anyway');
+  assert.equal(heard, 0);
+  a2.pressure!.park();
+  assert.equal(heard, 0, 'listeners run on a later tick');
+  await tick();
+  assert.equal(w1.stalled, true);
+  assert.equal(heard, 1, 'the stalled window told the holder once');
+  // A listener registered while the window is stalled hears soon.
   let late = 0;
-  a.pressure!.onBlocked(() => late++);
-  assert.equal(late, 0);
+  a.pressure!.onStalled(() => late++);
   await tick();
   assert.equal(late, 1);
+  c.pressure!.unpark();
+  a2.pressure!.unpark();
+  assert.throws(() => a2.pressure!.unpark(), /unpark\(\) without park\(\)/);
   c.release();
   await waiting;
-  assert.equal(w1.used, 1);
+  assert.equal(w1.stalled, false);
+  assert.equal(w1.used, 2);
   assert.equal(w2.used, 0);
+  assert.throws(() => w2.unpark(), /unpark\(\) without park\(\)/);
 });
 
 test('batches carry ids for their rows; slicing and replacing rows keep them in step', () => {

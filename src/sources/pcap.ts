@@ -193,9 +193,8 @@ async function captureLive(options: PcapOptions, ctx: NodeContext, intake: Packe
     pumping = true;
     try {
       while (ready.length > 0 && !shell.stopped) {
-        const { data, bytes } = ready[0]!;
+        const { data, bytes } = ready.shift()!;
         if (!(await shell.emit(PCAP_PACKET, data, bytes))) return;
-        ready.shift();
       }
     } finally {
       pumping = false;

@@ -2,9 +2,9 @@
 // the stream. The query is parsed once; it is resolved per schema as batches arrive.
 
 import { z } from 'zod';
-import { replaceData } from '../data/batch.js';
 import type { OperatorSpec } from '../data/component.js';
-import { takeRows } from '../data/take.js';
+import type { Selection } from '../data/selection.js';
+import { takeBatch } from '../data/take.js';
 import { compileQuery } from '../query/index.js';
 import { missingFieldWarnings } from '../query/warnings.js';
 import { operate } from './operate.js';
@@ -37,7 +37,7 @@ export function where(options: { query: string }, log?: (message: string) => voi
   return operate(() => ({
     batch(b, out) {
       warn?.(b.schema);
-      let keep: Uint32Array | 'all' | undefined;
+      let keep: Selection | 'all' | undefined;
       try {
         const filter = query.forSchema(b.schema);
         keep = filter === undefined ? undefined : filter.matchesAll ? 'all' : filter.select(b.data);
@@ -47,7 +47,7 @@ export function where(options: { query: string }, log?: (message: string) => voi
       }
       if (keep === undefined || keep.length === 0 || b.data.numRows === 0) b.ack.release();
       else if (keep === 'all' || keep.length === b.data.numRows) out.next(b);
-      else out.next(replaceData(b, takeRows(b.schema, b.data, keep)));
+      else out.next(takeBatch(b, keep));
     },
   }));
 }

@@ -4,6 +4,7 @@
 // except `== nil`/`!= nil`, so every kernel skips rows whose validity bit is clear.
 
 import type * as arrow from 'apache-arrow';
+import type { Selection } from '../data/selection.js';
 import type { Type, TypeKind } from '../data/types.js';
 import { sourceProtocols } from '../data/ports.js';
 import { isV4Mapped, protocolNumber } from '../data/values.js';
@@ -25,7 +26,7 @@ type Factory = (column: arrow.Data, now: bigint) => Kernel;
 type Node = (columns: readonly arrow.Data[], now: bigint) => Kernel;
 
 /** Compiles a resolved query into a function from a batch to the indices of its matching rows. */
-export function compileSelect(bound: Bound): (data: arrow.RecordBatch) => Uint32Array {
+export function compileSelect(bound: Bound): (data: arrow.RecordBatch) => Selection {
   const node = compileNode(bound);
   // One scratch selection per compiled query, reused across batches; results are copies.
   let scratch = new Uint32Array(0);

@@ -3,6 +3,7 @@
 // and evaluation live in their own modules so the store's index planner can reuse them.
 
 import type * as arrow from 'apache-arrow';
+import type { Selection } from '../data/selection.js';
 import { formatType, type Schema } from '../data/types.js';
 import type { Expr, Predicate, Span } from './ast.js';
 import { compileSelect } from './evaluate.js';
@@ -27,7 +28,7 @@ export interface SchemaFilter {
   /** True when every row matches without looking at the data (e.g. `&type == "zeek.conn"`). */
   readonly matchesAll: boolean;
   /** Indices of the matching rows, ascending; nil never matches (except `== nil`/`!= nil`). */
-  select(data: arrow.RecordBatch): Uint32Array;
+  select(data: arrow.RecordBatch): Selection;
 }
 
 /** A field name of a query that names no field of some schema. */

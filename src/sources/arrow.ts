@@ -9,10 +9,10 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as arrow from 'apache-arrow';
-import { Observable, type Subscriber } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { arrowField, arrowType, fromArrowSchema, isPackedPort } from '../data/arrow.js';
-import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
+import type { Batch } from '../data/batch.js';
 import { Int64Builder, makeBuilder, type ColumnBuilder, type PortBuilder } from '../data/columns.js';
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
@@ -20,6 +20,7 @@ import { formatType, type Schema, type Type } from '../data/types.js';
 import type { Value } from '../data/values.js';
 import { inputOptions, resolveInputs } from './input.js';
 import { batchingOptions } from './lines.js';
+import { sourceShell, type SourceShell } from './shell.js';
 
 export const arrowSourceOptions = z.strictObject({
   path: inputOptions.path,
@@ -105,19 +106,10 @@ function conform(schema: Schema, rb: arrow.RecordBatch): arrow.RecordBatch {
 }
 
 export function arrowSource(options: ArrowSourceOptions, ctx: NodeContext): Observable<Batch> {
-  return new Observable<Batch>((subscriber) => {
-    const abort = new AbortController();
-    run(options, ctx, subscriber, abort.signal).then(
-      () => subscriber.complete(),
-      (err: unknown) => (abort.signal.aborted ? subscriber.complete() : subscriber.error(err)),
-    );
-    return () => abort.abort();
-  });
+  return sourceShell(ctx, options, (shell) => readArrow(options, ctx, shell));
 }
 
-async function run(options: ArrowSourceOptions, ctx: NodeContext, subscriber: Subscriber<Batch>, signal: AbortSignal): Promise<void> {
-  const window = new CreditWindow(options.window);
-  let offset = 0;
+async function readArrow(options: ArrowSourceOptions, ctx: NodeContext, shell: SourceShell): Promise<void> {
   for (const path of await resolveInputs(options.path, ctx.baseDir)) {
     const name = path === '-' ? 'stdin' : basename(path);
     let fh: FileHandle | undefined;
@@ -133,23 +125,20 @@ async function run(options: ArrowSourceOptions, ctx: NodeContext, subscriber: Su
         readers++;
         let schema: Schema | undefined;
         for await (const rb of reader as AsyncIterable<arrow.RecordBatch>) {
-          if (signal.aborted) return;
+          if (shell.stopped) return;
           schema ??= fromArrowSchema(rb.schema, options.schema_name);
           const data = conform(schema, rb);
           for (let start = 0; start < data.numRows; start += options.batch_size) {
             const part = data.numRows <= options.batch_size ? data : data.slice(start, Math.min(data.numRows, start + options.batch_size));
-            await window.acquire(signal);
-            if (signal.aborted) { window.release(); return; }
             ctx.stats.bytes += bytes;
-            subscriber.next(makeBatch(schema, part, window.ack(), offset, bytes));
+            if (!(await shell.emit(schema, part, bytes))) return;
             bytes = 0;
-            offset += part.numRows;
           }
         }
       }
       if (readers === 0) throw new Error('empty input');
     } catch (e) {
-      if (signal.aborted) return;
+      if (shell.stopped) return;
       const message = (e as Error).message;
       if (e instanceof ConversionError) throw new Error(`${name}: ${message}`);
       throw new Error(`${name}: not Arrow IPC data (${message})`);

@@ -55,7 +55,7 @@ export function registerCommands(program: Command): void {
     .command('filter')
     .description('print the events of files that match a query (no pipeline file, no store)')
     .argument('<query>', "query in the VAST expression language, e.g. 'id.resp_p == 53 && duration > 1s'")
-    .argument('<files...>', 'input files: Zeek TSV/JSON, JSON, pcap, bgpdump or Arrow (detected), or - for stdin')
+    .argument('<files...>', 'input files: Zeek TSV/JSON, JSON, pcap, bgpdump or Arrow, gzipped or not, told apart by their content (or given with -i), or - for stdin')
     .option('-f, --format <format>', 'output format: ascii, json, zeek-tsv, zeek-json, csv, arrow, pcap', 'ascii')
     .option('-o, --output <file>', 'write to a file instead of standard output', '-')
     .option('-i, --input-format <type>', 'source type for all inputs instead of detecting it')
@@ -64,7 +64,12 @@ export function registerCommands(program: Command): void {
 Examples:
   flow filter ':addr in 192.168.1.0/24 && duration > 1min' conn.log
   flow filter 'service == "dns"' logs/*.log --format json -o dns.json
-  flow filter 'src_port == 53/udp' trace.pcap --format pcap -o dns.pcap`)
+  flow filter 'src_port == 53/udp' trace.pcap --format pcap -o dns.pcap
+  zcat conn.log.gz | flow filter 'proto == "udp"' - | head
+
+Bad input is skipped, named on stderr and counted in a summary there.
+Exit status: 0 when done (also when a reader such as head closes the pipe early), 1 on any
+error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the matches read.`)
     .action(async (query: string, files: string[], opts: { format: string; output: string; inputFormat?: string; head?: string }) => {
       const stop = new StopSignals();
       try {

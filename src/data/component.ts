@@ -16,7 +16,13 @@ interface Spec<S extends z.ZodType> {
   readonly options: S;
 }
 
-export interface SourceSpec<S extends z.ZodType = z.ZodType> extends Spec<S> {
+/** Sources and sinks may use a shared endpoint of one kind, named by their `endpoint` option. */
+interface UsesEndpoint {
+  /** The endpoint kind (`channel`, later `broker`, `kafka`) that the `endpoint` option must name. */
+  readonly endpoint?: string;
+}
+
+export interface SourceSpec<S extends z.ZodType = z.ZodType> extends Spec<S>, UsesEndpoint {
   readonly kind: 'source';
   /** A cold Observable: reading starts on subscribe and stops on unsubscribe. */
   create(options: z.output<S>, ctx: NodeContext): Observable<Batch>;
@@ -51,9 +57,26 @@ export interface Sink {
   readonly maxInFlight?: number;
 }
 
-export interface SinkSpec<S extends z.ZodType = z.ZodType> extends Spec<S> {
+export interface SinkSpec<S extends z.ZodType = z.ZodType> extends Spec<S>, UsesEndpoint {
   readonly kind: 'sink';
   create(options: z.output<S>, ctx: NodeContext): Sink | Promise<Sink>;
 }
 
 export type ComponentSpec = SourceSpec | OperatorSpec | SinkSpec;
+
+/**
+ * A connection several nodes share (a Broker endpoint, a Kafka client, an in-process
+ * channel), declared once under `endpoints:` and named by sources and sinks with
+ * `endpoint: <name>`. The runner opens it before any node is created and closes it
+ * after the last node using it is done.
+ */
+export interface Endpoint {
+  /** The endpoint kind, e.g. `channel`; nodes check it before using the endpoint. */
+  readonly type: string;
+  close(): Promise<void> | void;
+}
+
+export interface EndpointSpec<S extends z.ZodType = z.ZodType> extends Spec<S> {
+  readonly kind: 'endpoint';
+  open(options: z.output<S>, ctx: { readonly name: string; readonly baseDir: string }): Endpoint | Promise<Endpoint>;
+}

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { replaceData } from '../data/batch.js';
 import type { OperatorSpec } from '../data/component.js';
+import type { NodeContext } from '../data/context.js';
 import { takeRows } from '../data/take.js';
 import { compileQuery } from '../query/index.js';
 import { operate } from './operate.js';
@@ -27,9 +28,10 @@ export const whereOptions = z.strictObject({
  * Emits, for each input batch, the rows that match `query`: the batch itself when all
  * rows match, a gathered batch carrying the same ack when some do; a batch without
  * matches (or of a schema where the query cannot match) is dropped and its ack released.
- * Errors with a QueryError when the query does not type-check against a batch's schema.
+ * Errors with a QueryError when the query does not type-check against a batch's schema,
+ * unless the node's `on_error` (ctx.schemaError) drops that schema.
  */
-export function where(options: { query: string }) {
+export function where(options: { query: string }, ctx?: Pick<NodeContext, 'schemaError'>) {
   const query = compileQuery(options.query);
   return operate(() => ({
     batch(b, out) {
@@ -39,6 +41,7 @@ export function where(options: { query: string }) {
         keep = filter === undefined ? undefined : filter.matchesAll ? 'all' : filter.select(b.data);
       } catch (err) {
         b.ack.release();
+        if (ctx?.schemaError?.(b.schema, err)) return;
         throw err;
       }
       if (keep === undefined || keep.length === 0 || b.data.numRows === 0) b.ack.release();
@@ -53,5 +56,5 @@ export const whereSpec: OperatorSpec<typeof whereOptions> = {
   type: 'where',
   description: 'keep the events that match a query (VAST expression language)',
   options: whereOptions,
-  create: (options) => where(options),
+  create: (options, ctx) => where(options, ctx),
 };

@@ -10,21 +10,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Endpoint, EndpointSpec } from '../../src/data/component.js';
 import { channelEndpointSpec } from '../../src/endpoints/channel.js';
-import { parsePipeline, PipelineError, type Pipeline } from '../../src/pipeline/load.js';
+import { parsePipeline, type Pipeline } from '../../src/pipeline/load.js';
 import { runPipeline, startPipeline } from '../../src/pipeline/run.js';
 import { SHARED } from '../helpers/collect.js';
+import { problems } from './helpers.js';
 
 const CONN = join(SHARED, 'zeek/conn.log');
 
-function problems(text: string): string[] {
-  try {
-    parsePipeline(text, 'p.yaml', '/tmp');
-  } catch (e) {
-    if (e instanceof PipelineError) return e.message.split('\n');
-    throw e;
-  }
-  return [];
-}
 
 const lines = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter(Boolean).length;
 

@@ -4,12 +4,11 @@
 // and confirm them out of order; failing writes are reported with the node and file.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { Observable } from 'rxjs';
 import { z } from 'zod';
 import { BatchBuilder, CreditWindow, makeBatch, type Batch } from '../../src/data/batch.js';
@@ -19,21 +18,11 @@ import { t } from '../../src/data/types.js';
 import { parsePipeline, type Pipeline, type PipelineNode } from '../../src/pipeline/load.js';
 import { NodeError, runPipeline } from '../../src/pipeline/run.js';
 import { SHARED } from '../helpers/collect.js';
+import { flow, ROOT } from './helpers.js';
 import { needsPython, python } from '../helpers/python.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const CONN = join(SHARED, 'zeek/conn.log');
-const exec = promisify(execFile);
 
-async function flow(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec('node', [join(ROOT, 'bin/flow.js'), ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const arrowRows = (file: string) =>
   python('import sys, pyarrow.ipc as ipc\nr = ipc.open_file(sys.argv[1])\nprint(r.num_record_batches, r.read_all().num_rows)', [file]);

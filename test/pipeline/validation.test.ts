@@ -3,41 +3,20 @@
 // only at run time name the node and its place in the file; operators' on_error.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { parsePipeline, PipelineError, type Pipeline } from '../../src/pipeline/load.js';
 import { findComponent } from '../../src/pipeline/registry.js';
 import { NodeError, runPipeline } from '../../src/pipeline/run.js';
 import { SHARED } from '../helpers/collect.js';
+import { flow, problems, ROOT } from './helpers.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const CONN = join(SHARED, 'zeek/conn.log');
 const DNS = join(SHARED, 'zeek/dns.log');
-const exec = promisify(execFile);
 
-async function flow(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec('node', [join(ROOT, 'bin/flow.js'), ...args], { cwd });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
-function problems(text: string, dir: string): string[] {
-  try {
-    parsePipeline(text, 'p.yaml', dir);
-  } catch (e) {
-    if (e instanceof PipelineError) return e.message.split('\n');
-    throw e;
-  }
-  return [];
-}
 
 async function dirWithConn(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'flow-paths-'));

@@ -35,7 +35,7 @@ test('flow run writing to a full standard output exits 1 with a sentence, not a 
     writeFileSync(join(dir, 'p.yaml'), `sources:\n  in: ${inputFor('json')}\nsinks:\n  out: { type: json, inputs: [in] }\n`);
     const child = spawn('node', [join(ROOT, 'bin/flow.js'), 'run', '-q', 'p.yaml'], { cwd: dir, stdio: ['ignore', fd, 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     assert.equal(code, 1, stderr);
     assert.match(stderr, /node 'out': cannot write 'stdout': no space left on the device \(ENOSPC\)\n$/);

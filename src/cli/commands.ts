@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { InputError } from '../sources/bad-input.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
 import { components, componentsOf } from '../pipeline/registry.js';
-import { runPipeline } from '../pipeline/run.js';
+import { NodeError, runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
@@ -65,13 +65,15 @@ Examples:
     .action(async (query: string, files: string[], opts: { format: string; output: string; inputFormat?: string; head?: string }) => {
       try {
         process.exitCode = await filterCommand(query, files, opts);
-      } catch (e) {
+      } catch (err) {
+        // A type error found at run time comes located at the internal `where` node; the query is what the user wrote.
+        const e = err instanceof NodeError ? err.cause : err;
         if (e instanceof QueryError) {
           process.stderr.write(`flow filter: ${e.message}\n`);
           process.exitCode = 1;
           return;
         }
-        throw e;
+        throw err;
       }
     });
 

@@ -134,7 +134,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
   });
   // on_error of an operator: report the schema once, then drop its batches before the operator.
   const schemaError = (n: PipelineNode, schema: Schema, error: unknown): boolean => {
-    if (n.onError === 'fail') return false;
+    if ((n.onError ?? 'fail') === 'fail') return false;
     const failed = failedSchemas.get(n.name) ?? new Set<string>();
     failedSchemas.set(n.name, failed);
     const key = schemaKey(schema);

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { InputError } from '../sources/bad-input.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
 import { components, componentsOf } from '../pipeline/registry.js';
-import { NodeError, runPipeline } from '../pipeline/run.js';
+import { NodeError, runPipeline, stopPipelines } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
@@ -63,6 +63,16 @@ Examples:
   flow filter 'service == "dns"' logs/*.log --format json -o dns.json
   flow filter 'src_port == 53/udp' trace.pcap --format pcap -o dns.pcap`)
     .action(async (query: string, files: string[], opts: { format: string; output: string; inputFormat?: string; head?: string }) => {
+      // Ctrl-C (or SIGTERM) stops reading; what was read is written and the output closed
+      // properly (an Arrow file keeps its footer). A second one exits at once.
+      let stopping = false;
+      const onSignal = () => {
+        if (stopping) process.exit(130);
+        stopping = true;
+        stopPipelines();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         process.exitCode = await filterCommand(query, files, opts);
       } catch (err) {
@@ -74,6 +84,9 @@ Examples:
           return;
         }
         throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 

@@ -75,6 +75,18 @@ function located(node: PipelineNode, e: unknown): unknown {
   return new NodeError(node.name, node.location, e);
 }
 
+/** stop() of every pipeline running in this process (for a CLI's signal handler). */
+const running = new Set<() => void>();
+
+/**
+ * Stops the sources of every pipeline running in this process, as their `signal` would:
+ * what was read is still written and every sink closes normally (an Arrow file gets its
+ * footer). For command-line tools that run pipelines built elsewhere, on SIGINT/SIGTERM.
+ */
+export function stopPipelines(): void {
+  for (const stop of [...running]) stop();
+}
+
 export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}): Promise<RunResult> {
   return (await startPipeline(pipeline, options)).done;
 }
@@ -224,6 +236,9 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
   })();
   // `done` is the caller's to await; an unobserved failure must not also crash the process.
   done.catch(() => {});
+  const stop = () => stopSources.next();
+  running.add(stop);
+  done.then(() => running.delete(stop), () => running.delete(stop));
 
   return {
     done,
@@ -232,7 +247,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
       if (!f) throw new Error(`no shared output '${name}'${fanOutOf.size ? `; shared: ${[...fanOutOf.keys()].join(', ')}` : ' (run with keepOutputs)'}`);
       return f.branch();
     },
-    stop: () => stopSources.next(),
+    stop,
   };
 }
 

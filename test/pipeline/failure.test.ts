@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -70,6 +70,22 @@ test('flow run stopped by SIGTERM while following its input leaves a complete Ar
   child.kill('SIGTERM');
   await exited;
   assert.equal(arrowRows(join(dir, 'out.arrow')), '1 8462');
+});
+
+test('flow filter interrupted by Ctrl-C leaves an Arrow file pyarrow opens, with what was read', needsPython, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'flow-int-'));
+  const child = spawn('node', [join(ROOT, 'bin/flow.js'), 'filter', 'proto == "udp"', '-', '-i', 'zeek-tsv', '-f', 'arrow', '-o', 'out.arrow'], { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'] });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // The whole log, and the pipe stays open: the filter waits for more when interrupted,
+  // after the source's linger (1 s) has passed the rows on.
+  child.stdin.write(await readFile(CONN));
+  await new Promise((r) => setTimeout(r, 1800));
+  child.kill('SIGINT');
+  await new Promise((r) => setTimeout(r, 300));
+  child.stdin.end(); // lets a stdin read that is still pending return
+  await exited;
+  const [, rows] = arrowRows(join(dir, 'out.arrow')).split(' ').map(Number);
+  assert.equal(rows, 5306, 'the udp connections of conn.log');
 });
 
 // A source of `n` one-row batches behind a credit window, counting each batch's acks.

@@ -62,9 +62,13 @@ export interface RunningPipeline {
 export class NodeError extends Error {
   constructor(readonly node: string, readonly location: SourceLocation | undefined, override readonly cause: unknown) {
     const where = location ? `${location.file}:${location.line}:${location.column}: ` : '';
-    super(`${where}node '${node}': ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${where}node '${node}': ${messageOf(cause)}`, { cause });
     this.name = 'NodeError';
   }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Errors that already say where they come from pass unchanged; others get the node. */
@@ -129,7 +133,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
     const endpoint = endpoints.get(e);
     if (left === 0 && endpoint) {
       endpoints.delete(e);
-      Promise.resolve().then(() => endpoint.close()).catch((err: unknown) => log(e, `closing the endpoint failed: ${err instanceof Error ? err.message : String(err)}`));
+      Promise.resolve().then(() => endpoint.close()).catch((err: unknown) => log(e, `closing the endpoint failed: ${messageOf(err)}`));
     }
   };
 
@@ -153,10 +157,10 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
     if (failed.has(key)) return true;
     failed.add(key);
     const stats = reportOf.get(n.name)!.stats;
-    const reason = `schema ${schema.name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    const reason = `schema ${schema.name}: ${messageOf(error).split('\n')[0]}`;
     stats.rejectedByReason.set(reason, (stats.rejectedByReason.get(reason) ?? 0) + 1);
     stats.rejected++;
-    if (n.onError === 'warn') log(n.name, `warning: dropping the events of schema ${schema.name}: ${error instanceof Error ? error.message : String(error)}`);
+    if (n.onError === 'warn') log(n.name, `warning: dropping the events of schema ${schema.name}: ${messageOf(error)}`);
     return true;
   };
 
@@ -194,7 +198,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
       outputs.set(n.name, f.branch());
     }
   } catch (e) {
-    await Promise.allSettled(sinks.map((s) => s.sink.abort(e)));
+    await Promise.allSettled(sinks.map(async (s) => s.sink.abort(e)));
     await closeEndpoints(endpoints, log);
     throw e;
   }
@@ -301,7 +305,7 @@ async function driveSink(
   try {
     await s.sink.abort(failure());
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = messageOf(e);
     const original = failure();
     if (!(original instanceof Error && original.message.endsWith(message))) log(s.node.name, `while stopping after the failure: ${message}`);
   }
@@ -339,7 +343,7 @@ async function openEndpoints(pipeline: Pipeline): Promise<Map<string, Endpoint>>
         opened.set(e.name, await e.spec.open(e.options as never, { name: e.name, baseDir: pipeline.baseDir }));
       } catch (err) {
         const where = e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : '';
-        throw new Error(`${where}endpoint '${e.name}': ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new Error(`${where}endpoint '${e.name}': ${messageOf(err)}`, { cause: err });
       }
     }
   } catch (err) {
@@ -356,7 +360,7 @@ async function closeEndpoints(opened: Map<string, Endpoint>, log: (node: string,
     try {
       await e.close();
     } catch (err) {
-      log(name, `closing the endpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(name, `closing the endpoint failed: ${messageOf(err)}`);
     }
   }
 }

@@ -3,6 +3,7 @@
 // pipeline's shared endpoints, and the node's policy for per-schema errors.
 
 import type { Endpoint } from './component.js';
+import type { IdAllocator } from './ids.js';
 import type { Schema } from './types.js';
 
 export interface NodeStats {
@@ -37,6 +38,8 @@ export interface NodeContext {
    * when the error must fail the pipeline (the default, `on_error: fail`).
    */
   readonly schemaError?: (schema: Schema, error: unknown) => boolean;
+  /** Where a source takes its event ids from; absent, each source counts from 0. */
+  readonly ids?: IdAllocator;
 }
 
 /** A context for programmatic use and tests. */

@@ -9,6 +9,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import type { z } from 'zod';
 import { z as zod } from 'zod';
 import type { ComponentSpec, EndpointSpec } from '../data/component.js';
+import { didYouMean as suggest } from '../query/nearest.js';
 import { checkPaths } from './paths.js';
 import { componentsOf, findComponent, components, endpointKinds, findEndpoint } from './registry.js';
 
@@ -360,29 +361,4 @@ function optionNames(spec: ComponentSpec | EndpointSpec): string[] {
   const shape = (spec.options as unknown as { shape?: Record<string, unknown> }).shape;
   const extra = spec.kind === 'source' || spec.kind === 'endpoint' ? [] : spec.kind === 'operator' ? ['inputs', 'on_error'] : ['inputs'];
   return ['type', ...extra, ...Object.keys(shape ?? {})];
-}
-
-/** `; did you mean 'x'?` for a close match (edit distance <= 2), else ''. */
-export function suggest(word: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { best = c; bestD = d; }
-  }
-  return best ? `; did you mean '${best}'?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }

@@ -7,6 +7,7 @@ import { filter, finalize, fromEvent, merge, mergeMap, Observable, Subject, take
 import type { Batch } from '../data/batch.js';
 import type { Endpoint, Sink } from '../data/component.js';
 import { newStats, type NodeContext, type NodeStats } from '../data/context.js';
+import { IdCounter, type IdAllocator } from '../data/ids.js';
 import type { Schema } from '../data/types.js';
 import { schemaKey } from '../sinks/text.js';
 import { InputError } from '../sources/bad-input.js';
@@ -39,6 +40,12 @@ export interface RunOptions {
    * consumer stops its inputs (a `head` that is done ends the read).
    */
   readonly keepOutputs?: boolean;
+  /**
+   * Where every source of the pipeline takes its event ids from (the store passes its
+   * persisted counter); default: one counter from 0 shared by all sources, so ids stay
+   * unique when their outputs merge.
+   */
+  readonly ids?: IdAllocator;
 }
 
 export interface RunResult {
@@ -140,6 +147,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
   const stopSources = new Subject<void>();
   const stop$ = options.signal ? merge(fromEvent(options.signal, 'abort'), stopSources) : stopSources;
   const failedSchemas = new Map<string, Set<string>>();
+  const ids = options.ids ?? new IdCounter();
   const contextOf = (n: PipelineNode): NodeContext => ({
     name: n.name,
     baseDir: pipeline.baseDir,
@@ -147,6 +155,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
     log: (m) => log(n.name, m),
     endpoint: (name) => endpoints.get(name),
     schemaError: (schema, error) => schemaError(n, schema, error),
+    ids,
   });
   // on_error of an operator: report the schema once, then drop its batches before the operator.
   const schemaError = (n: PipelineNode, schema: Schema, error: unknown): boolean => {

@@ -6,11 +6,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Subject, type Subscription } from 'rxjs';
 import { Ack, makeBatch, BatchBuilder, type Batch } from '../../src/data/batch.js';
+import type { Int64Builder } from '../../src/data/columns.js';
 import { t } from '../../src/data/types.js';
 import { FanOut } from '../../src/pipeline/run.js';
 
+/** The first event id of a batch (the tests' batches have one row each). */
+const idOf = (b: Batch) => Number(b.ids.starts[0]);
+
 const schema = { name: 'test.n', fields: [{ name: 'n', type: t.count }] };
-const data = new BatchBuilder(schema).finish();
+const builder = new BatchBuilder(schema);
+(builder.columns[0] as Int64Builder).appendNumber(1);
+const data = builder.finish();
 
 /** A batch whose ack counts how often it completed (must end at exactly 1). */
 function counted(id: number, done: Map<number, number>): Batch {
@@ -61,7 +67,7 @@ test('keepAlive: the last consumer leaving does not end the output for later con
   const fan = new FanOut(source, { keepAlive: true });
   const done = new Map<number, number>();
   const early: number[] = [];
-  const s1 = fan.branch().subscribe((b) => { early.push(b.offset); b.ack.release(); });
+  const s1 = fan.branch().subscribe((b) => { early.push(idOf(b)); b.ack.release(); });
   fan.connect();
   source.next(counted(1, done));
   s1.unsubscribe();
@@ -69,7 +75,7 @@ test('keepAlive: the last consumer leaving does not end the output for later con
   assert.equal(source.observed, true, 'the source is still read');
   const late: number[] = [];
   let completed = false;
-  fan.branch().subscribe({ next: (b) => { late.push(b.offset); b.ack.release(); }, complete: () => { completed = true; } });
+  fan.branch().subscribe({ next: (b) => { late.push(idOf(b)); b.ack.release(); }, complete: () => { completed = true; } });
   source.next(counted(3, done));
   source.complete();
   assert.deepEqual(early, [1]);

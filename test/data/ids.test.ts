@@ -63,7 +63,8 @@ test('IdCounter hands out dense ranges', () => {
   assert.equal(c.peek, 9n);
 });
 
-const FIELDS = ['uid', 'ts', 'id'];
+// proto stays: ports take their protocol from the row's proto column.
+const FIELDS = ['uid', 'ts', 'id', 'proto'];
 const key = (row: Record<string, unknown>) => JSON.stringify(FIELDS.flatMap((f) => Object.entries(row).filter(([k]) => k === f || k.startsWith(`${f}.`))), (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
 
 function source(path: string, ctx: NodeContext, batchSize: number) {

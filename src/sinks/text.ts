@@ -5,18 +5,9 @@
 import type { Batch } from '../data/batch.js';
 import type { Sink } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
-import { ByteBuffer } from '../data/format.js';
+import { ByteBuffer, type TextFormat } from '../formats/text.js';
 import { formatType, type Schema } from '../data/types.js';
 import { openOutput, type Output } from './output.js';
-
-export interface TextFormat {
-  /** Header for a schema, written before its first batch and again after every change. */
-  begin?(schema: Schema, out: ByteBuffer, first: boolean): void;
-  /** Trailer after the last batch (only if something was written). */
-  end?(out: ByteBuffer): void;
-  /** A row printer for one batch; it writes a whole line including its terminator. */
-  rows(batch: Batch): (row: number, out: ByteBuffer) => void;
-}
 
 /** Flush threshold inside a batch, so that one huge batch does not build a huge buffer. */
 const FLUSH_BYTES = 4 << 20;

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { BatchBuilder, makeBatch, replaceData } from '../../src/data/batch.js';
 import { simpleContext } from '../../src/data/context.js';
 import { t } from '../../src/data/types.js';
-import { jsonSink, jsonSinkSpec, nestFields } from '../../src/sinks/json.js';
+import { nestFields } from '../../src/formats/json/writer.js';
+import { jsonSink, jsonSinkSpec } from '../../src/sinks/json.js';
 import { zeekJsonSink, zeekJsonSinkSpec } from '../../src/sinks/zeek-json.js';
 import { fixtureBatch, readText, tempDir, writeAll } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { t } from '../../src/data/types.js';
 import { asciiSink, asciiSinkSpec } from '../../src/sinks/ascii.js';
 import { csvSink, csvSinkSpec } from '../../src/sinks/csv.js';
 import { openOutput, streamOutput } from '../../src/sinks/output.js';
-import { csvFormat } from '../../src/sinks/csv.js';
+import { csvFormat } from '../../src/formats/csv/writer.js';
 import { TextSink } from '../../src/sinks/text.js';
 import { fixtureBatch, tempDir, writeAll } from './helpers.js';
 

@@ -1,0 +1,58 @@
+// CSV writer (RFC 4180): a header row of field names, CRLF line ends, a cell quoted (with
+// doubled quotes) when it holds a comma, quote, CR or LF; a new header row whenever the
+// schema changes. Cells print as the ASCII writer's, without string quotes: unset is an
+// empty cell, times are `2009-11-18T08:00:21.486539`, ports `80/tcp`, lists `[a, b]`.
+
+import { asciiDialect } from '../ascii/writer.js';
+import { cellWriter, type ByteBuffer, type Cell, type TextFormat } from '../text.js';
+
+const QUOTE = 0x22;
+
+/** Bytes that make RFC 4180 quote a cell: comma, quote, CR, LF. */
+const SPECIAL = new Uint8Array(256);
+for (const b of [0x2c, QUOTE, 0x0a, 0x0d]) SPECIAL[b] = 1;
+
+/** Quotes the cell written at [start, out.length) if RFC 4180 requires it. */
+function quoteCell(out: ByteBuffer, start: number): void {
+  if (!out.containsAny(start, SPECIAL)) return;
+  const cell = Uint8Array.from(out.view(start));
+  out.truncate(start);
+  out.byte(QUOTE);
+  for (let i = 0; i < cell.length; i++) {
+    if (cell[i] === QUOTE) out.byte(QUOTE);
+    out.byte(cell[i]!);
+  }
+  out.byte(QUOTE);
+}
+
+function headerCell(out: ByteBuffer, name: string): void {
+  const start = out.length;
+  out.bytes(Buffer.from(name, 'utf8'));
+  quoteCell(out, start);
+}
+
+export function csvFormat(): TextFormat {
+  const dialect = asciiDialect({ quoteStrings: false, signedInts: false, nil: '' });
+  return {
+    begin(schema, out) {
+      schema.fields.forEach((f, i) => {
+        if (i > 0) out.byte(0x2c);
+        headerCell(out, f.name);
+      });
+      out.ascii('\r\n');
+    },
+    rows(batch) {
+      const cells: Cell[] = batch.schema.fields.map((f, i) => cellWriter(f.type, batch.data.getChildAt(i)!.data[0]!, dialect));
+      const n = cells.length;
+      return (row, out) => {
+        for (let c = 0; c < n; c++) {
+          if (c > 0) out.byte(0x2c);
+          const start = out.length;
+          cells[c]!(row, out);
+          quoteCell(out, start);
+        }
+        out.ascii('\r\n');
+      };
+    },
+  };
+}

@@ -56,6 +56,9 @@ export const BGPDUMP_STATE_CHANGE: Schema = {
 
 const STATES = ['', 'Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
 
+const MAX_SECONDS = 9223372036;
+const MAX_NANOS = 854775807;
+
 const PIPE = 0x7c;
 const SPACE = 0x20;
 const DOT = 0x2e;
@@ -94,6 +97,9 @@ export class BgpdumpParser implements LineParser {
   private readonly announcements = new RouteColumns(BGPDUMP_ANNOUNCEMENT);
   private readonly withdrawn = new BatchBuilder(BGPDUMP_WITHDRAWN);
   private readonly states = new BatchBuilder(BGPDUMP_STATE_CHANGE);
+  /** The builder of the last line's schema; a line of another schema cuts it, so batches keep input order. */
+  private last: BatchBuilder | undefined;
+  private done: CutBatch[] = [];
   private readonly bounds = new Int32Array(32);
   private readonly addr = new Uint8Array(16);
 
@@ -108,18 +114,32 @@ export class BgpdumpParser implements LineParser {
   }
 
   cut(): CutBatch[] {
-    const out: CutBatch[] = [];
-    for (const b of [this.routing.builder, this.announcements.builder, this.withdrawn, this.states]) {
-      if (b.length > 0) out.push({ schema: b.schema, data: b.finish() });
-    }
+    this.finishLast();
+    const out = this.done;
+    this.done = [];
     return out;
+  }
+
+  private finishLast(): void {
+    const b = this.last;
+    if (b && b.length > 0) this.done.push({ schema: b.schema, data: b.finish() });
+  }
+
+  /**
+   * After a line went into `b`: if the previous line's schema differs, its rows become a
+   * batch. Only the last schema's builder holds rows, so finishing it first keeps input order.
+   */
+  private settle(b: BatchBuilder): void {
+    if (b === this.last) return;
+    this.finishLast();
+    this.last = b;
   }
 
   async close(): Promise<void> {
     await this.bad.close?.();
   }
 
-  line(buf: Buffer, start: number, end: number, lineNo: number): void {
+  line(buf: Buffer, start: number, end: number, lineNo: number, rawEnd: number): void {
     if (end === start) return;
     // Field i spans [bounds[2i], bounds[2i+1]).
     const f = this.bounds;
@@ -166,11 +186,12 @@ export class BgpdumpParser implements LineParser {
       } else {
         fail(`unknown entry kind '${kind}' (expected A, B, W or STATE)`);
       }
+      this.settle(target);
     } catch (err) {
       if (!(err instanceof LineError)) throw err;
       // Roll back the columns a half-parsed line already wrote to.
       if (target) for (const c of target.columns) c.truncate(mark);
-      this.bad.reject(`${this.file}:${lineNo}`, err.message, buf.subarray(start, end));
+      this.bad.reject(`${this.file}:${lineNo}`, err.message, buf.subarray(start, rawEnd));
     }
   }
 
@@ -243,6 +264,8 @@ function timestamp(buf: Buffer, s: number, e: number, out: Int64Builder): void {
     }
     nanos = Math.round(nanos);
   }
+  // Times are int64 nanoseconds (up to 2262-04-11T23:47:16.854775807): reject beyond, never wrap.
+  if (seconds > MAX_SECONDS || (seconds === MAX_SECONDS && nanos > MAX_NANOS)) fail(`timestamp '${word(buf, s, e)}' is out of range (after 2262)`);
   out.appendSecondsNanos(seconds, nanos);
 }
 

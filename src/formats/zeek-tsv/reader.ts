@@ -97,12 +97,12 @@ export class ZeekTsvParser implements LineParser {
     if (b && b.length > 0) this.done.push({ schema: b.schema, data: b.finish() });
   }
 
-  line(buf: Buffer, start: number, end: number, lineNo: number): void {
+  line(buf: Buffer, start: number, end: number, lineNo: number, rawEnd: number): void {
     if (end === start) return;
-    if (buf[start] === HASH) return this.directive(buf.toString('latin1', start, end), lineNo, buf, start, end);
+    if (buf[start] === HASH) return this.directive(buf.toString('latin1', start, end), lineNo, buf.subarray(start, rawEnd));
     const b = this.builder;
     if (!b) {
-      this.bad.reject(`${this.file}:${lineNo}`, 'data line before a #fields/#types header', buf.subarray(start, end));
+      this.bad.reject(`${this.file}:${lineNo}`, 'data line before a #fields/#types header', buf.subarray(start, rawEnd));
       return;
     }
     // One pass: each field parser scans its own bytes up to the separator and returns
@@ -138,16 +138,17 @@ export class ZeekTsvParser implements LineParser {
     }
     if (reason !== undefined) {
       for (let k = 0; k < n; k++) cols[k]!.truncate(rows);
-      this.bad.reject(`${this.file}:${lineNo}`, reason, buf.subarray(start, end));
+      this.bad.reject(`${this.file}:${lineNo}`, reason, buf.subarray(start, rawEnd));
     }
   }
 
-  private directive(text: string, lineNo: number, buf: Buffer, start: number, end: number): void {
+  /** A `#` line: a header directive, or a rejection (it is neither data nor a known directive). */
+  private directive(text: string, lineNo: number, raw: Uint8Array): void {
     const h = this.header;
     const tab = text.indexOf(h.separator === TAB ? '\t' : String.fromCharCode(h.separator));
     if (text.startsWith('#separator ')) {
       const sep = unescapeHeader(text.slice('#separator '.length));
-      if (sep.length !== 1) return this.bad.reject(`${this.file}:${lineNo}`, 'only one-byte separators are supported', buf.subarray(start, end));
+      if (sep.length !== 1) return this.bad.reject(`${this.file}:${lineNo}`, 'only one-byte separators are supported', raw);
       h.separator = sep[0]!;
       return;
     }
@@ -157,7 +158,7 @@ export class ZeekTsvParser implements LineParser {
     switch (key) {
       case '#set_separator': {
         const v = unescapeHeader(value);
-        if (v.length !== 1) return this.bad.reject(`${this.file}:${lineNo}`, 'only one-byte set separators are supported', buf.subarray(start, end));
+        if (v.length !== 1) return this.bad.reject(`${this.file}:${lineNo}`, 'only one-byte set separators are supported', raw);
         h.setSeparator = v[0]!;
         return;
       }
@@ -165,22 +166,25 @@ export class ZeekTsvParser implements LineParser {
       case '#unset_field': h.unset = unescapeHeader(value); return;
       case '#path': h.path = value; return;
       case '#fields': h.fields = value.split(sepChar); h.types = undefined; return;
-      case '#types': h.types = value.split(sepChar); return this.startSchema(lineNo, buf, start, end);
-      default: return; // #open, #close and unknown directives carry no data
+      case '#types': h.types = value.split(sepChar); return this.startSchema(lineNo, raw);
+      case '#open': case '#close': return; // timestamps of the log file, no data
+      default:
+        // Zeek writes no other `#` lines: this is damage or a data line that lost its first field.
+        this.bad.reject(`${this.file}:${lineNo}`, `not a header directive: '${latin1(raw, 0, Math.min(raw.length, 40))}'`, raw);
     }
   }
 
-  private startSchema(lineNo: number, buf: Buffer, start: number, end: number): void {
+  private startSchema(lineNo: number, raw: Uint8Array): void {
     const h = this.header;
     if (!h.fields || !h.types || h.fields.length !== h.types.length) {
-      this.bad.reject(`${this.file}:${lineNo}`, `#types has ${h.types?.length ?? 0} entries but #fields has ${h.fields?.length ?? 0}`, buf.subarray(start, end));
+      this.bad.reject(`${this.file}:${lineNo}`, `#types has ${h.types?.length ?? 0} entries but #fields has ${h.fields?.length ?? 0}`, raw);
       return;
     }
     let fields: Field[];
     try {
       fields = h.fields.map((name, i) => ({ name, type: parseZeekType(h.types![i]!), attributes: { 'zeek.type': h.types![i]! } }));
     } catch (e) {
-      this.bad.reject(`${this.file}:${lineNo}`, (e as Error).message, buf.subarray(start, end));
+      this.bad.reject(`${this.file}:${lineNo}`, (e as Error).message, raw);
       return;
     }
     const name = `zeek.${h.path}`;
@@ -370,7 +374,12 @@ function parseTimeLike(b: Int64Builder, buf: Uint8Array, s: number, end: number,
   }
   if (!negative && sec < 4294967296) b.appendSecondsNanos(sec, nanos);
   else {
+    // Exact nanoseconds; beyond int64 (about year 2262) there is no such time: reject, never wrap.
     const v = BigInt(latin1(buf, negative ? s + 1 : s, i).split('.')[0]!) * 1_000_000_000n + BigInt(nanos);
+    if (negative ? v > 1n << 63n : v >= 1n << 63n) {
+      fail(`time or interval out of range (int64 nanoseconds): '${latin1(buf, s, i)}'`);
+      return -1;
+    }
     b.appendBigInt(negative ? -v : v);
   }
   return i;

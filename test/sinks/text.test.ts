@@ -38,13 +38,14 @@ describe('csv sink', () => {
     const other = makeBatch(bb.schema, bb.finish());
     await writeAll(csvSink(csvSinkSpec.options.parse({ path }), simpleContext()), [fixtureBatch(), other]);
     const text = await readFile(path, 'latin1');
-    // Rows by hand; the fixture's string cell holds a raw tab and the byte 0x80.
+    // Rows by hand; the fixture's string cell holds a raw tab and the byte 0x80. Times carry
+    // their zone, durations are exact seconds, and the empty string (last fixture row) is `""`.
     assert.equal(text, [
       'ts,b,i,c,r,d,s,a,n,port,e,l,st',
-      '2009-11-18T08:00:21.486539,T,-5,42,0.5,163.82ms,"a\tb,c\x80",10.0.0.1,10.0.0.0/8,80/tcp,tcp,"[x, y,z]","{1, 2}"',
+      '2009-11-18T08:00:21.486539Z,T,-5,42,0.5,0.16382,"a\tb,c\x80",10.0.0.1,10.0.0.0/8,80/tcp,tcp,"[x, y,z]","{1, 2}"',
       ',,,,,,,,,,,,',
-      '1970-01-01T00:00:00,F,9007199254740993,18446744073709551615,2.0,-1.5s,-,2001:db8::1,,53/udp,udp,[],{}',
-      ',,,,,,,,,,,,',
+      '1970-01-01T00:00:00Z,F,9007199254740993,18446744073709551615,2.0,-1.5,-,2001:db8::1,,53/udp,udp,[],{}',
+      ',,,,,,"",,,,,,',
       '"say, what",n',
       '"he said ""hi""\nbye",7',
       '',

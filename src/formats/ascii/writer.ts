@@ -6,8 +6,8 @@
 
 import {
   boolBits, cellWriter, dictionaryEntries, int64Text, listCells, mapCells, nanoParts, PORT_SUFFIX, realText,
-  recordCells, stringColumn, subnetCell, uint64Text, utf8SequenceLength, words, writeAddress, writeHexEscape,
-  writeIsoTime, type ByteBuffer, type Cell, type TextDialect, type TextFormat,
+  HEX, recordCells, stringColumn, subnetCell, uint64Text, utf8SequenceLength, words, writeAddress,
+  writeDecimalSeconds, writeHexEscape, writeIsoTime, type ByteBuffer, type Cell, type TextDialect, type TextFormat,
 } from '../text.js';
 
 
@@ -18,6 +18,17 @@ export interface AsciiFormat {
   readonly signedInts: boolean;
   /** Text for unset values. */
   readonly nil: string;
+  /**
+   * For other programs (CSV): times end in `Z`, durations are exact decimal seconds
+   * (`0.16382`) and blobs lower-case hex, where people get `163.82ms` and escaped bytes.
+   */
+  readonly exact?: boolean;
+}
+
+/** Lower-case hex of bytes [s, e): blobs as text no CSV reader trips over (NULs, quotes, CR). */
+function writeHex(out: ByteBuffer, src: Uint8Array, s: number, e: number): void {
+  out.reserve(2 * (e - s));
+  for (let i = s; i < e; i++) { const b = src[i]!; out.byte(HEX.charCodeAt(b >> 4)); out.byte(HEX.charCodeAt(b & 15)); }
 }
 
 /** A quoted, escaped string: `\"`, `\\`, `\n`, `\t`, `\r`, other control and invalid bytes as `\xHH`. */
@@ -73,8 +84,15 @@ export function asciiDialect(format: AsciiFormat): TextDialect {
     },
     count: (_t, data) => { const w = words(data); return (row, out) => out.ascii(uint64Text(w, row)); },
     real: (_t, data) => { const v = data.values as Float64Array; return (row, out) => out.ascii(realText(v[row]!)); },
-    time: (_t, data) => { const w = words(data); return (row, out) => writeIsoTime(out, nanoParts(w, row), 'trim', ''); },
-    duration: (_t, data) => { const v = data.values as BigInt64Array; return (row, out) => out.ascii(durationText(v[row]!)); },
+    time: (_t, data) => {
+      const w = words(data), zone = format.exact ? 'Z' : '';
+      return (row, out) => writeIsoTime(out, nanoParts(w, row), 'trim', zone);
+    },
+    duration: (_t, data) => {
+      if (format.exact) { const w = words(data); return (row, out) => writeDecimalSeconds(out, nanoParts(w, row)); }
+      const v = data.values as BigInt64Array;
+      return (row, out) => out.ascii(durationText(v[row]!));
+    },
     string: (_t, data) => {
       const { bytes, offsets } = stringColumn(data);
       if (format.quoteStrings) return (row, out) => writeQuotedString(out, bytes, offsets[row]!, offsets[row + 1]!);
@@ -84,7 +102,11 @@ export function asciiDialect(format: AsciiFormat): TextDialect {
       const { bytes, offsets } = stringColumn(data);
       return (row, out) => { out.byte(0x2f); out.bytes(bytes, offsets[row]!, offsets[row + 1]!); out.byte(0x2f); };
     },
-    blob: (_t, data) => self.string({ kind: 'string' }, data),
+    blob: (_t, data) => {
+      if (!format.exact) return self.string({ kind: 'string' }, data);
+      const { bytes, offsets } = stringColumn(data);
+      return (row, out) => writeHex(out, bytes, offsets[row]!, offsets[row + 1]!);
+    },
     address: (_t, data) => { const v = data.values as Uint8Array; return (row, out) => writeAddress(out, v, row * 16); },
     subnet: (_t, data) => subnetCell(data),
     port: (_t, data) => {

@@ -1,10 +1,15 @@
 // CSV writer (RFC 4180): a header row of field names, CRLF line ends, a cell quoted (with
 // doubled quotes) when it holds a comma, quote, CR or LF; a new header row whenever the
-// schema changes. Cells print as the ASCII writer's, without string quotes: unset is an
-// empty cell, times are `2009-11-18T08:00:21.486539`, ports `80/tcp`, lists `[a, b]`.
+// schema changes. Cells print as the ASCII writer's in its exact mode, without string
+// quotes: times `2009-11-18T08:00:21.486539Z` (UTC, up to 9 decimals), durations exact
+// decimal seconds (`0.16382`), reals shortest round-trip, blobs lower-case hex, ports
+// `80/tcp`, lists `[a, b]`.
+//
+// Unset and empty differ as in PostgreSQL's CSV: an empty cell is unset, `""` an empty
+// string (DuckDB: `allow_quoted_nulls=false`; pyarrow: `quoted_strings_can_be_null=False`).
 
 import { asciiDialect } from '../ascii/writer.js';
-import { cellWriter, type ByteBuffer, type Cell, type TextFormat } from '../text.js';
+import { cellWriter, nullTest, type ByteBuffer, type Cell, type TextFormat } from '../text.js';
 
 const QUOTE = 0x22;
 
@@ -32,7 +37,7 @@ function headerCell(out: ByteBuffer, name: string): void {
 }
 
 export function csvFormat(): TextFormat {
-  const dialect = asciiDialect({ quoteStrings: false, signedInts: false, nil: '' });
+  const dialect = asciiDialect({ quoteStrings: false, signedInts: false, nil: '', exact: true });
   return {
     begin(schema, out) {
       schema.fields.forEach((f, i) => {
@@ -42,14 +47,21 @@ export function csvFormat(): TextFormat {
       out.ascii('\r\n');
     },
     rows(batch) {
-      const cells: Cell[] = batch.schema.fields.map((f, i) => cellWriter(f.type, batch.data.getChildAt(i)!.data[0]!, dialect));
+      const cells: Cell[] = [];
+      const unset: (((row: number) => boolean) | undefined)[] = [];
+      batch.schema.fields.forEach((f, i) => {
+        const data = batch.data.getChildAt(i)!.data[0]!;
+        cells.push(cellWriter(f.type, data, dialect));
+        unset.push(nullTest(data));
+      });
       const n = cells.length;
       return (row, out) => {
         for (let c = 0; c < n; c++) {
           if (c > 0) out.byte(0x2c);
           const start = out.length;
           cells[c]!(row, out);
-          quoteCell(out, start);
+          if (out.length > start) quoteCell(out, start);
+          else if (!unset[c]?.(row)) { out.byte(QUOTE); out.byte(QUOTE); } // a set value that prints empty
         }
         out.ascii('\r\n');
       };

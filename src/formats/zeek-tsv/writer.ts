@@ -8,7 +8,6 @@
 // (attribute `zeek.type`, e.g. `table[string]`, `file`) when it still matches the field's type.
 
 import type * as arrow from 'apache-arrow';
-import type { Batch } from '../../data/batch.js';
 import { parseZeekType, typesEqual, zeekTypeName, type Field, type Schema, type TypeOf } from '../../data/types.js';
 import {
   boolBits, cellWriter, dictionaryEntries, int64Text, listCells, mapCells, nanoParts, recordCells, stringColumn,
@@ -185,9 +184,9 @@ export function writeZeekClose(out: ByteBuffer, close: string): void {
   out.ascii(`#close\t${close}\n`);
 }
 
-/** A printer of a batch's rows as tab-separated lines. */
-export function zeekTsvRows(batch: Batch, dialect: TextDialect): (row: number, out: ByteBuffer) => void {
-  const cells: Cell[] = batch.schema.fields.map((f, i) => cellWriter(f.type, batch.data.getChildAt(i)!.data[0]!, dialect));
+/** A printer of the rows of `data` (of `schema`) as tab-separated lines. */
+export function zeekTsvRows(schema: Schema, data: arrow.RecordBatch, dialect: TextDialect): (row: number, out: ByteBuffer) => void {
+  const cells: Cell[] = schema.fields.map((f, i) => cellWriter(f.type, data.getChildAt(i)!.data[0]!, dialect));
   const n = cells.length;
   return (row, out) => {
     for (let c = 0; c < n; c++) {
@@ -210,6 +209,6 @@ export function zeekTsvFormat(options: ZeekTsvFormat, stamp: () => string = () =
       writeZeekHeader(out, schema, stamp());
     },
     end: (out) => writeZeekClose(out, stamp()),
-    rows: (batch) => zeekTsvRows(batch, dialect),
+    rows: (batch) => zeekTsvRows(batch.schema, batch.data, dialect),
   };
 }

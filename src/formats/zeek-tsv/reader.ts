@@ -12,7 +12,7 @@ import {
 } from '../../data/columns.js';
 import { BatchBuilder } from '../../data/batch.js';
 import { defaultTimestamp, parseZeekType, type Field, type Schema, type Type } from '../../data/types.js';
-import { hexDigit, parseV6Bytes, Subnet } from '../../data/values.js';
+import { hexDigit, parseAddressBytes, Subnet } from '../../data/values.js';
 import type { CutBatch, LineParser, Rejections } from '../line-parser.js';
 
 /** How a column is parsed; a switch on this keeps the per-field calls monomorphic. */
@@ -427,30 +427,9 @@ function parseInteger(b: Int64Builder, buf: Uint8Array, s: number, end: number, 
 }
 
 function parseAddressInto(b: AddressBuilder, buf: Uint8Array, s: number, end: number, sep: number): number {
-  // IPv4 fast path: four decimal octets; anything else goes through the general parser.
-  let octet = 0, dots = 0, digits = 0;
-  let a0 = 0, a1 = 0, a2 = 0;
-  let i = s;
-  for (; i < end; i++) {
-    const c = buf[i]!;
-    if (c === 0x2e) {
-      if (digits === 0 || dots === 3) break;
-      if (dots === 0) a0 = octet; else if (dots === 1) a1 = octet; else a2 = octet;
-      dots++; octet = 0; digits = 0;
-    } else {
-      const d = c - 48;
-      if (d < 0 || d > 9 || digits === 3) break;
-      octet = octet * 10 + d;
-      digits++;
-    }
-  }
-  if (dots === 3 && digits > 0 && octet <= 255 && a0 <= 255 && a1 <= 255 && a2 <= 255 && (i === end || buf[i] === sep)) {
-    b.appendV4(a0, a1, a2, octet);
-    return i;
-  }
   const e = fieldEnd(buf, s, end, sep);
   const slot = b.slot();
-  if (!parseV6Bytes(buf, s, e, slot.bytes, slot.offset)) { fail(`not an IP address: '${latin1(buf, s, e)}'`); return -1; }
+  if (!parseAddressBytes(buf, s, e, slot.bytes, slot.offset)) { fail(`not an IP address: '${latin1(buf, s, e)}'`); return -1; }
   b.commit();
   return e;
 }

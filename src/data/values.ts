@@ -253,12 +253,39 @@ export function hexDigit(c: number | undefined): number {
  * v4-mapped) without making strings. Returns false if it is not an address.
  */
 export function parseAddressBytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off: number): boolean {
-  for (let i = s; i < e; i++) if (buf[i] === 0x3a) return parseV6Bytes(buf, s, e, out, off);
-  if (!parseV4Bytes(buf, s, e, out, off + 12)) return false;
-  out.fill(0, off, off + 10);
-  out[off + 10] = 0xff;
-  out[off + 11] = 0xff;
-  return true;
+  return scanAddress(buf, s, e, -1, out, off) === e;
+}
+
+/**
+ * Parses the address that starts at `s` and ends at `end` or at the first `stop` byte (a
+ * field separator) into out[off..off+16). Returns where it ended, or -1 if it is no address.
+ * IPv4, most of what logs hold, takes one pass; anything else is tried as IPv6.
+ */
+export function scanAddress(buf: Uint8Array, s: number, end: number, stop: number, out: Uint8Array, off: number): number {
+  let octet = 0, dots = 0, digits = 0, i = s;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3 || octet > 255) break;
+      out[off + 12 + dots] = octet;
+      dots++; octet = 0; digits = 0;
+    } else {
+      const d = c - 48;
+      if (d < 0 || d > 9 || digits === 3) break;
+      octet = octet * 10 + d;
+      digits++;
+    }
+  }
+  if (dots === 3 && digits > 0 && octet <= 255 && (i === end || buf[i] === stop)) {
+    out.fill(0, off, off + 10);
+    out[off + 10] = 0xff;
+    out[off + 11] = 0xff;
+    out[off + 15] = octet;
+    return i;
+  }
+  let e = i;
+  while (e < end && buf[e] !== stop) e++;
+  return parseV6Bytes(buf, s, e, out, off) ? e : -1;
 }
 
 function parseV4Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off = 0): boolean {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatAddress, parseAddress, parseAddressBytes } from '../../src/data/values.js';
+import { formatAddress, parseAddress, parseAddressBytes, scanAddress } from '../../src/data/values.js';
 
 const VALID: [string, string][] = [
   ['1.2.3.4', '1.2.3.4'], ['01.2.3.4', '1.2.3.4'], ['::', '::'], ['::1', '::1'], ['1::', '1::'],
@@ -26,4 +26,15 @@ test('strings and bytes parse the same addresses', () => {
     const bytes = Buffer.from(text, 'utf8');
     assert.equal(parseAddressBytes(bytes, 0, bytes.length, out, 0), false, text);
   }
+});
+
+test('scanAddress stops at a field separator and says where', () => {
+  const out = new Uint8Array(16);
+  const line = Buffer.from('10.0.0.1\t2001:db8::1\t1.2.3.4x\t', 'latin1');
+  assert.equal(scanAddress(line, 0, line.length, 0x09, out, 0), 8);
+  assert.equal(formatAddress(out, 0), '10.0.0.1');
+  assert.equal(scanAddress(line, 9, line.length, 0x09, out, 0), 20);
+  assert.equal(formatAddress(out, 0), '2001:db8::1');
+  assert.equal(scanAddress(line, 21, line.length, 0x09, out, 0), -1);
+  assert.equal(scanAddress(line, 0, 5, 0x09, out, 0), -1);
 });

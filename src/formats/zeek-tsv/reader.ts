@@ -12,7 +12,7 @@ import {
 } from '../../data/columns.js';
 import { BatchBuilder } from '../../data/batch.js';
 import { defaultTimestamp, parseZeekType, type Field, type Schema, type Type } from '../../data/types.js';
-import { hexDigit, parseAddressBytes, Subnet } from '../../data/values.js';
+import { hexDigit, scanAddress, Subnet } from '../../data/values.js';
 import type { CutBatch, LineParser, Rejections } from '../line-parser.js';
 
 /** How a column is parsed; a switch on this keeps the per-field calls monomorphic. */
@@ -427,9 +427,9 @@ function parseInteger(b: Int64Builder, buf: Uint8Array, s: number, end: number, 
 }
 
 function parseAddressInto(b: AddressBuilder, buf: Uint8Array, s: number, end: number, sep: number): number {
-  const e = fieldEnd(buf, s, end, sep);
   const slot = b.slot();
-  if (!parseAddressBytes(buf, s, e, slot.bytes, slot.offset)) { fail(`not an IP address: '${latin1(buf, s, e)}'`); return -1; }
+  const e = scanAddress(buf, s, end, sep, slot.bytes, slot.offset);
+  if (e < 0) { fail(`not an IP address: '${latin1(buf, s, fieldEnd(buf, s, end, sep))}'`); return -1; }
   b.commit();
   return e;
 }

@@ -11,11 +11,9 @@
 // valid UTF-8 are written as the text `\xHH`.
 
 import { z } from 'zod';
-import type { SinkSpec } from '../data/component.js';
-import type { NodeContext } from '../data/context.js';
 import { jsonFormat } from '../formats/json/writer.js';
 import { outputOptions } from './output.js';
-import { textSink } from './text.js';
+import { textSinkSpec } from './text.js';
 
 export const jsonSinkOptions = z.strictObject({
   ...outputOptions,
@@ -28,14 +26,4 @@ export const jsonSinkOptions = z.strictObject({
 });
 export type JsonSinkOptions = z.output<typeof jsonSinkOptions>;
 
-export function jsonSink(options: JsonSinkOptions, ctx: NodeContext) {
-  return textSink(ctx, options.path, jsonFormat(options));
-}
-
-export const jsonSinkSpec: SinkSpec<typeof jsonSinkOptions> = {
-  kind: 'sink',
-  type: 'json',
-  description: 'NDJSON: one object per event, nested by dotted field names, typed values as documented',
-  options: jsonSinkOptions,
-  create: (options, ctx) => jsonSink(options, ctx),
-};
+export const jsonSinkSpec = textSinkSpec('json', 'NDJSON: one object per event, nested by dotted field names, typed values as documented', jsonSinkOptions, (o) => jsonFormat(o));

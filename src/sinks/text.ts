@@ -3,7 +3,8 @@
 // whenever the schema differs from the previous batch's.
 
 import type { Batch } from '../data/batch.js';
-import type { Sink } from '../data/component.js';
+import type { z } from 'zod';
+import type { Sink, SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { ByteBuffer, type TextFormat } from '../formats/text.js';
 import { formatType, type Schema } from '../data/types.js';
@@ -27,6 +28,13 @@ export function schemaKey(schema: Schema): string {
 export async function textSink(ctx: NodeContext, path: string, format: TextFormat): Promise<Sink> {
   const output = await openOutput(path, ctx.baseDir);
   return new TextSink(ctx, output, format);
+}
+
+/** A text sink component: its options (with `path`) and the format it prints with. */
+export function textSinkSpec<S extends z.ZodType<{ path: string }>>(
+  type: string, description: string, options: S, format: (options: z.output<S>) => TextFormat,
+): SinkSpec<S> {
+  return { kind: 'sink', type, description, options, create: (o, ctx) => textSink(ctx, o.path, format(o)) };
 }
 
 export class TextSink implements Sink {

@@ -8,11 +8,9 @@
 // (up to 9 decimals) rather than through a double.
 
 import { z } from 'zod';
-import type { SinkSpec } from '../data/component.js';
-import type { NodeContext } from '../data/context.js';
 import { zeekJsonFormat } from '../formats/json/writer.js';
 import { outputOptions } from './output.js';
-import { textSink } from './text.js';
+import { textSinkSpec } from './text.js';
 
 export const zeekJsonSinkOptions = z.strictObject({
   ...outputOptions,
@@ -23,14 +21,4 @@ export const zeekJsonSinkOptions = z.strictObject({
 });
 export type ZeekJsonSinkOptions = z.output<typeof zeekJsonSinkOptions>;
 
-export function zeekJsonSink(options: ZeekJsonSinkOptions, ctx: NodeContext) {
-  return textSink(ctx, options.path, zeekJsonFormat(options));
-}
-
-export const zeekJsonSinkSpec: SinkSpec<typeof zeekJsonSinkOptions> = {
-  kind: 'sink',
-  type: 'zeek-json',
-  description: "Zeek's JSON logs: one object per line, flat dotted keys, unset fields left out",
-  options: zeekJsonSinkOptions,
-  create: (options, ctx) => zeekJsonSink(options, ctx),
-};
+export const zeekJsonSinkSpec = textSinkSpec('zeek-json', "Zeek's JSON logs: one object per line, flat dotted keys, unset fields left out", zeekJsonSinkOptions, (o) => zeekJsonFormat(o));

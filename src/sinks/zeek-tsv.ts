@@ -2,11 +2,10 @@
 // block per schema change; the bytes come from the Zeek TSV writer in src/formats/zeek-tsv.
 
 import { z } from 'zod';
-import type { SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { zeekStamp, zeekTsvFormat } from '../formats/zeek-tsv/writer.js';
 import { outputOptions } from './output.js';
-import { textSink } from './text.js';
+import { textSink, textSinkSpec } from './text.js';
 
 export const zeekTsvSinkOptions = z.strictObject({
   ...outputOptions,
@@ -20,10 +19,4 @@ export function zeekTsvSink(options: ZeekTsvSinkOptions, ctx: NodeContext, now?:
   return textSink(ctx, options.path, zeekTsvFormat({ utf8: options.utf8 }, now ? () => zeekStamp(now()) : undefined));
 }
 
-export const zeekTsvSinkSpec: SinkSpec<typeof zeekTsvSinkOptions> = {
-  kind: 'sink',
-  type: 'zeek-tsv',
-  description: 'Zeek ASCII (TSV) logs, with a new header block whenever the schema changes',
-  options: zeekTsvSinkOptions,
-  create: (options, ctx) => zeekTsvSink(options, ctx),
-};
+export const zeekTsvSinkSpec = textSinkSpec('zeek-tsv', 'Zeek ASCII (TSV) logs, with a new header block whenever the schema changes', zeekTsvSinkOptions, (o) => zeekTsvFormat({ utf8: o.utf8 }));

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { BatchBuilder, makeBatch } from '../../../src/data/batch.js';
 import { simpleContext } from '../../../src/data/context.js';
 import { t } from '../../../src/data/types.js';
-import { csvSink, csvSinkSpec } from '../../../src/sinks/csv.js';
+import { csvSinkSpec } from '../../../src/sinks/csv.js';
 import { needsPython, python } from '../../helpers/python.js';
 import { tempDir, writeAll } from '../../sinks/helpers.js';
 
@@ -29,7 +29,7 @@ test('DuckDB reads the csv sink\'s values back exactly', needsPython, async () =
   for (const row of rows) row.forEach((v, i) => bb.columns[i]!.append(v));
   const dir = await tempDir();
   const path = join(dir, 'peer.csv');
-  await writeAll(csvSink(csvSinkSpec.options.parse({ path }), simpleContext()), [makeBatch(bb.schema, bb.finish())]);
+  await writeAll(csvSinkSpec.create(csvSinkSpec.options.parse({ path }), simpleContext()), [makeBatch(bb.schema, bb.finish())]);
 
   const out = JSON.parse(python(`
 import duckdb, json, sys

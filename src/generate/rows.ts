@@ -27,6 +27,9 @@ export class ZeekRows {
   private readonly slots: Slot[];
   private readonly elementSlots: Slot[];
   private col = 0;
+  /** Where the current field's values go (a container's element column inside lists), kept per field. */
+  private slot: Slot;
+  private column: ColumnBuilder;
   /** Text of the current field (or element), for string, enum and IPv6 address values. */
   private text = new Uint8Array(1024);
   private textLength = 0;
@@ -39,28 +42,38 @@ export class ZeekRows {
     this.builder = new BatchBuilder(schema);
     this.slots = schema.fields.map((f) => slotOf(f.type));
     this.elementSlots = schema.fields.map((f) => (f.type.kind === 'list' || f.type.kind === 'set' ? slotOf(f.type.element) : Slot.Text));
+    this.slot = Slot.Text;
+    this.column = this.builder.columns[0]!;
+    this.aim();
   }
 
   get length(): number {
     return this.builder.length;
   }
 
-  /** The column values of the current field go to: a container's element column inside lists. */
-  private target(): { slot: Slot; column: ColumnBuilder } {
+  /** Points slot and column at the current field (its element column for containers). */
+  private aim(): void {
     const column = this.builder.columns[this.col]!;
     const slot = this.slots[this.col]!;
-    if (slot !== Slot.List) return { slot, column };
-    return { slot: this.elementSlots[this.col]!, column: (column as ListBuilder).child };
+    if (slot === Slot.List) {
+      this.slot = this.elementSlots[this.col]!;
+      this.column = (column as ListBuilder).child;
+    } else {
+      this.slot = slot;
+      this.column = column;
+    }
   }
 
   tab(): void {
     this.endField();
     this.col++;
+    this.aim();
   }
 
   newline(): void {
     this.endField();
     this.col = 0;
+    this.aim();
   }
 
   /** Separates the elements of a set or vector. */
@@ -78,7 +91,7 @@ export class ZeekRows {
   }
 
   bool(v: boolean): void {
-    (this.target().column as BoolBuilder).appendBool(v);
+    (this.column as BoolBuilder).appendBool(v);
     this.filled = true;
   }
 
@@ -95,9 +108,9 @@ export class ZeekRows {
 
   /** A non-negative integer: a count or port value, or its digits inside a text value. */
   uint(n: number): void {
-    const { slot, column } = this.target();
-    if (slot === Slot.Count) (column as Int64Builder).appendNumber(n);
-    else if (slot === Slot.Port) (column as PortBuilder).appendPacked(n);
+    const slot = this.slot;
+    if (slot === Slot.Count) (this.column as Int64Builder).appendNumber(n);
+    else if (slot === Slot.Port) (this.column as PortBuilder).appendPacked(n);
     else { this.bytes(DIGITS[n] ?? Buffer.from(String(n), 'latin1')); return; }
     this.filled = true;
   }
@@ -105,15 +118,14 @@ export class ZeekRows {
   /** A time or interval in microseconds. */
   micros(us: number): void {
     const seconds = Math.floor(us / 1e6);
-    (this.target().column as Int64Builder).appendSecondsNanos(seconds, (us - seconds * 1e6) * 1000);
+    (this.column as Int64Builder).appendSecondsNanos(seconds, (us - seconds * 1e6) * 1000);
     this.filled = true;
   }
 
   /** An IPv4 address given as a 32-bit unsigned integer: an address value, or its text. */
   ipv4(a: number): void {
-    const { slot, column } = this.target();
-    if (slot === Slot.Address) {
-      (column as AddressBuilder).appendV4(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff);
+    if (this.slot === Slot.Address) {
+      (this.column as AddressBuilder).appendV4(a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff);
       this.filled = true;
       return;
     }
@@ -130,8 +142,8 @@ export class ZeekRows {
   /** Appends the collected text (or nothing, after a typed call) to the current target. */
   private endElement(): void {
     if (!this.filled) {
-      const { slot, column } = this.target();
-      if (slot === Slot.Address) {
+      const column = this.column;
+      if (this.slot === Slot.Address) {
         const a = column as AddressBuilder;
         const s = a.slot();
         if (!parseAddressBytes(this.text, 0, this.textLength, s.bytes, s.offset)) throw new Error('generator wrote a bad address');

@@ -6,7 +6,8 @@
 // `80/tcp`, lists `[a, b]`.
 //
 // Unset and empty differ as in PostgreSQL's CSV: an empty cell is unset, `""` an empty
-// string (DuckDB: `allow_quoted_nulls=false`; pyarrow: `quoted_strings_can_be_null=False`).
+// string (DuckDB: `allow_quoted_nulls=false`; pyarrow: `strings_can_be_null=True,
+// quoted_strings_can_be_null=False`).
 
 import { asciiDialect } from '../ascii/writer.js';
 import { cellWriter, nullTest, type ByteBuffer, type Cell, type TextFormat } from '../text.js';

@@ -1,10 +1,10 @@
 // The commands of `flow`. Each prints user errors without stack traces and sets a
 // non-zero exit code on failure.
 
-import { z } from 'zod';
 import type { Command } from 'commander';
 import { InputError } from '../sources/bad-input.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
+import { optionDocs } from '../pipeline/describe.js';
 import { components, componentsOf } from '../pipeline/registry.js';
 import { runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
@@ -149,14 +149,6 @@ function listComponents(): string {
   return `${lines.join('\n')}\n`;
 }
 
-interface JsonSchemaProperty {
-  description?: string;
-  default?: unknown;
-  type?: string;
-  enum?: unknown[];
-  items?: { type?: string };
-}
-
 function describeComponent(type: string): string {
   const found = components.filter((c) => c.type === type);
   if (found.length === 0) return `unknown component type '${type}'\n${listComponents()}`;
@@ -164,13 +156,10 @@ function describeComponent(type: string): string {
 }
 
 function describeOne(c: (typeof components)[number]): string {
-  const schema = z.toJSONSchema(c.options, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
   const lines = [`${c.type} (${c.kind}): ${c.description}`, '', 'options:'];
-  if (c.kind !== 'source') lines.push(`  ${'inputs'.padEnd(14)} list of node names to read from (required)`);
-  for (const [name, p] of Object.entries(schema.properties ?? {})) {
-    const kind = p.enum ? p.enum.join(' | ') : p.type === 'array' ? `list of ${p.items?.type ?? 'values'}` : p.type ?? 'value';
-    const req = schema.required?.includes(name) ? ' (required)' : p.default !== undefined ? ` (default: ${JSON.stringify(p.default)})` : '';
-    lines.push(`  ${name.padEnd(14)} ${kind}${req}${p.description ? ` — ${p.description}` : ''}`);
+  for (const o of optionDocs(c)) {
+    const req = o.required ? ' (required)' : o.default !== undefined ? ` (default: ${o.default})` : '';
+    lines.push(`  ${o.name.padEnd(14)} ${o.type}${req}${o.description ? ` — ${o.description}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,8 @@
 // What every pipeline node (source, operator, sink) is given by the runner: its name,
 // where relative paths resolve, counters for progress, and a place to say things.
 
+import type { IdAllocator } from './ids.js';
+
 export interface NodeStats {
   /** Events (rows) this node emitted (sources, operators) or wrote (sinks). */
   events: number;
@@ -24,6 +26,8 @@ export interface NodeContext {
   readonly stats: NodeStats;
   /** Writes a diagnostic line for the user (stderr, prefixed with the node name). */
   readonly log: (message: string) => void;
+  /** Where a source takes its event ids from; absent, each source counts from 0. */
+  readonly ids?: IdAllocator;
 }
 
 /** A context for programmatic use and tests. */

@@ -8,6 +8,7 @@
 
 import type * as arrow from 'apache-arrow';
 import type { Batch } from '../data/batch.js';
+import { rowProtocols } from '../data/ports.js';
 import { visitType, type Schema, type Type, type TypeOf, type TypeVisitor } from '../data/types.js';
 import { isV4Mapped, formatAddress, protocolName } from '../data/values.js';
 
@@ -100,16 +101,17 @@ export type Cell = (row: number, out: ByteBuffer) => void;
 
 /**
  * How a text format prints each type. A method receives the column's Data (never null
- * rows: cellWriter handles validity) and returns a Cell for its rows.
+ * rows: cellWriter handles validity) and returns a Cell for its rows; a port column also
+ * gets its rows' IANA protocol numbers when the schema says where they are (ports.ts).
  */
-export interface TextDialect extends TypeVisitor<[data: arrow.Data], Cell> {
+export interface TextDialect extends TypeVisitor<[data: arrow.Data, protocols?: Uint8Array], Cell> {
   /** How an unset value is written. */
   nil(out: ByteBuffer): void;
 }
 
 /** A writer for rows of `data`; unset rows print as the dialect's nil. */
-export function cellWriter(type: Type, data: arrow.Data, dialect: TextDialect): Cell {
-  const write = visitType(type, dialect, data);
+export function cellWriter(type: Type, data: arrow.Data, dialect: TextDialect, protocols?: Uint8Array): Cell {
+  const write = visitType(type, dialect, data, protocols);
   if (data.nullCount === 0 || !data.nullBitmap || data.nullBitmap.length === 0 || type.kind === 'none') return write;
   const bits = data.nullBitmap;
   const base = data.offset;
@@ -118,6 +120,13 @@ export function cellWriter(type: Type, data: arrow.Data, dialect: TextDialect): 
     if ((bits[i >>> 3]! & (1 << (i & 7))) !== 0) write(row, out);
     else dialect.nil(out);
   };
+}
+
+/** cellWriter for top-level column `column` of a batch: ports print with their row's protocol. */
+export function columnCell(batch: Batch, column: number, dialect: TextDialect): Cell {
+  const columns = batch.data.data.children;
+  const type = batch.schema.fields[column]!.type;
+  return cellWriter(type, columns[column]!, dialect, type.kind === 'port' ? rowProtocols(batch.schema, columns, column) : undefined);
 }
 
 /** True when row is unset (top-level columns: sinks that omit unset fields ask first). */
@@ -298,7 +307,7 @@ export function utf8SequenceLength(src: Uint8Array, i: number, end: number): num
 
 export const HEX = '0123456789abcdef';
 
-/** `/tcp`, `/udp`, ... by IANA protocol number (the high bits of a packed port). */
+/** `/tcp`, `/udp`, ... by IANA protocol number (`/?` for 0, unknown). */
 export const PORT_SUFFIX: string[] = Array.from({ length: 256 }, (_, n) => `/${protocolName(n)}`);
 
 /** Writes `\xHH` for one byte (lower-case hex, as Zeek does). */

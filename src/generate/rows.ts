@@ -110,7 +110,7 @@ export class ZeekRows {
   uint(n: number): void {
     const slot = this.slot;
     if (slot === Slot.Count) (this.column as Int64Builder).appendNumber(n);
-    else if (slot === Slot.Port) (this.column as PortBuilder).appendPacked(n);
+    else if (slot === Slot.Port) (this.column as PortBuilder).appendNumber(n);
     else { this.bytes(DIGITS[n] ?? Buffer.from(String(n), 'latin1')); return; }
     this.filled = true;
   }

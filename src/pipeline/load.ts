@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import type { ComponentSpec } from '../data/component.js';
+import { didYouMean as suggest } from '../query/nearest.js';
 import { componentsOf, findComponent, components } from './registry.js';
 
 export type Section = 'sources' | 'operators' | 'sinks';
@@ -234,29 +235,4 @@ function topologicalOrder(nodes: PipelineNode[], raw: { name: string; keyNode: Y
 function optionNames(spec: ComponentSpec): string[] {
   const shape = (spec.options as unknown as { shape?: Record<string, unknown> }).shape;
   return ['type', ...(spec.kind === 'source' ? [] : ['inputs']), ...Object.keys(shape ?? {})];
-}
-
-/** `; did you mean 'x'?` for a close match (edit distance <= 2), else ''. */
-export function suggest(word: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { best = c; bestD = d; }
-  }
-  return best ? `; did you mean '${best}'?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }

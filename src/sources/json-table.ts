@@ -7,6 +7,7 @@
 
 import { BatchBuilder } from '../data/batch.js';
 import type { ColumnBuilder } from '../data/columns.js';
+import { linkPortProtocols } from '../data/ports.js';
 import { defaultTimestamp, formatType, typesEqual, type Field, type Schema, type Type } from '../data/types.js';
 import { inferType, widen } from './json-infer.js';
 import { makePut, type Put, type PutOptions } from './json-values.js';
@@ -184,7 +185,8 @@ export class JsonTable {
       this.columns.sort((a, b) => key(a) - key(b) || a.seq - b.seq);
     }
     this.index = new Map(this.columns.map((c, i) => [c.name, i]));
-    const fields: Field[] = this.columns.map((c) => (c.attributes ? { name: c.name, type: c.type, attributes: c.attributes } : { name: c.name, type: c.type }));
+    // Ports take their protocol from a `proto` column (Zeek's conn, dns, ...) when there is one.
+    const fields: Field[] = linkPortProtocols(this.columns.map((c) => (c.attributes ? { name: c.name, type: c.type, attributes: c.attributes } : { name: c.name, type: c.type })));
     const timestamp = defaultTimestamp(fields);
     const schema: Schema = timestamp ? { name: this.options.name, fields, timestamp } : { name: this.options.name, fields };
     this.builder = new BatchBuilder(schema);

@@ -238,12 +238,12 @@ const visitor: TypeVisitor<[PutOptions], Put> = {
     if (typeof v === 'number' || (o.lenient && typeof v === 'string' && /^\d+$/.test(v))) {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535) return false;
-      (b as PortBuilder).appendPacked(n);
+      (b as PortBuilder).appendNumber(n);
       return true;
     }
     if (typeof v !== 'string') return false;
     try {
-      (b as PortBuilder).appendPacked(Port.parse(v).pack());
+      (b as PortBuilder).appendNumber(Port.parse(v).number);
       return true;
     } catch {
       return false;

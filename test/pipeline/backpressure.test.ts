@@ -136,7 +136,7 @@ test('a batch is not acknowledged upstream before the slowest consumer wrote it'
     create: (): Sink => ({
       async write(b) {
         await new Promise((r) => setTimeout(r, delay));
-        order.push(`${label}:${b.offset / ROWS}`);
+        order.push(`${label}:${Number(b.ids.first) / ROWS}`);
       },
       close() {},
     }),

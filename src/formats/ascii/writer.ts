@@ -5,7 +5,7 @@
 // `{set}`, `{k -> v}` maps and `<a: 1, b: 2>` records. The CSV writer reuses its cells.
 
 import {
-  boolBits, cellWriter, dictionaryEntries, int64Text, listCells, mapCells, nanoParts, PORT_SUFFIX, realText,
+  boolBits, cellWriter, columnCell, dictionaryEntries, int64Text, listCells, mapCells, nanoParts, PORT_SUFFIX, realText,
   HEX, recordCells, stringColumn, subnetCell, uint64Text, utf8SequenceLength, words, writeAddress,
   writeDecimalSeconds, writeHexEscape, writeIsoTime, type ByteBuffer, type Cell, type TextDialect, type TextFormat,
 } from '../text.js';
@@ -109,9 +109,9 @@ export function asciiDialect(format: AsciiFormat): TextDialect {
     },
     address: (_t, data) => { const v = data.values as Uint8Array; return (row, out) => writeAddress(out, v, row * 16); },
     subnet: (_t, data) => subnetCell(data),
-    port: (_t, data) => {
-      const v = data.values as Uint32Array;
-      return (row, out) => { const p = v[row]!; out.ascii(String(p & 0xffff)); out.ascii(PORT_SUFFIX[p >>> 16] ?? '/?'); };
+    port: (_t, data, protocols) => {
+      const v = data.values as Uint16Array;
+      return (row, out) => { out.ascii(String(v[row]!)); out.ascii(PORT_SUFFIX[protocols ? protocols[row]! : 0]!); };
     },
     enum: (_t, data) => {
       const entries = dictionaryEntries(data);
@@ -164,7 +164,7 @@ export function asciiFormat(): TextFormat {
   const dialect = asciiDialect({ quoteStrings: true, signedInts: true, nil: 'nil' });
   return {
     rows(batch) {
-      const cells: Cell[] = batch.schema.fields.map((f, i) => cellWriter(f.type, batch.data.getChildAt(i)!.data[0]!, dialect));
+      const cells: Cell[] = batch.schema.fields.map((_f, i) => columnCell(batch, i, dialect));
       const prefix = Buffer.from(`<${batch.schema.name}> [`, 'utf8');
       const n = cells.length;
       return (row, out) => {

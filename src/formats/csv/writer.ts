@@ -10,7 +10,7 @@
 // quoted_strings_can_be_null=False`).
 
 import { asciiDialect } from '../ascii/writer.js';
-import { cellWriter, nullTest, type ByteBuffer, type Cell, type TextFormat } from '../text.js';
+import { columnCell, nullTest, type ByteBuffer, type Cell, type TextFormat } from '../text.js';
 
 const QUOTE = 0x22;
 
@@ -52,7 +52,7 @@ export function csvFormat(): TextFormat {
       const unset: (((row: number) => boolean) | undefined)[] = [];
       batch.schema.fields.forEach((f, i) => {
         const data = batch.data.getChildAt(i)!.data[0]!;
-        cells.push(cellWriter(f.type, data, dialect));
+        cells.push(columnCell(batch, i, dialect));
         unset.push(nullTest(data));
       });
       const n = cells.length;

@@ -11,7 +11,7 @@ import type * as arrow from 'apache-arrow';
 import type { Batch } from '../../data/batch.js';
 import type { Schema } from '../../data/types.js';
 import {
-  boolBits, ByteBuffer, cellWriter, dictionaryEntries, HEX, int64Text, listCells, mapCells, nanoParts, nullTest,
+  boolBits, ByteBuffer, cellWriter, columnCell, dictionaryEntries, HEX, int64Text, listCells, mapCells, nanoParts, nullTest,
   PORT_SUFFIX, realText, recordCells, stringColumn, subnetCell, uint64Text, utf8, utf8SequenceLength, words,
   writeAddress, writeDecimalSeconds, writeHexEscape, writeIsoTime, type Cell, type TextDialect, type TextFormat,
 } from '../text.js';
@@ -122,10 +122,10 @@ export function jsonDialect(format: JsonFormat): TextDialect {
       return (row, out) => { out.byte(0x22); writeAddress(out, v, row * 16); out.byte(0x22); };
     },
     subnet: (_t, data) => { const c = subnetCell(data); return (row, out) => { out.byte(0x22); c(row, out); out.byte(0x22); }; },
-    port: (_t, data) => {
-      const v = data.values as Uint32Array;
-      if (format.port === 'number') return (row, out) => out.ascii(String(v[row]! & 0xffff));
-      return (row, out) => { const p = v[row]!; out.byte(0x22); out.ascii(String(p & 0xffff)); out.ascii(PORT_SUFFIX[p >>> 16] ?? '/?'); out.byte(0x22); };
+    port: (_t, data, protocols) => {
+      const v = data.values as Uint16Array;
+      if (format.port === 'number') return (row, out) => out.ascii(String(v[row]!));
+      return (row, out) => { out.byte(0x22); out.ascii(String(v[row]!)); out.ascii(PORT_SUFFIX[protocols ? protocols[row]! : 0]!); out.byte(0x22); };
     },
     enum: (_t, data) => {
       const entries = dictionaryEntries(data);
@@ -228,7 +228,7 @@ function nestedRows(batch: Batch, plan: Node[], dialect: ReturnType<typeof jsonD
   const unset: (((row: number) => boolean) | undefined)[] = [];
   batch.schema.fields.forEach((f, i) => {
     const data = batch.data.getChildAt(i)!.data[0]!;
-    cells.push(cellWriter(f.type, data, dialect));
+    cells.push(columnCell(batch, i, dialect));
     unset.push(omitNulls ? nullTest(data) : undefined);
   });
   const object = (nodes: Node[]) => (row: number, out: ByteBuffer): void => {
@@ -295,7 +295,7 @@ export function flatJsonRows(batch: Batch, dialect: ReturnType<typeof jsonDialec
     writeJsonText(key, f.name);
     key.byte(0x3a);
     keys.push(key.take());
-    cells.push(cellWriter(f.type, data, dialect));
+    cells.push(columnCell(batch, i, dialect));
     unset.push(nullTest(data));
   });
   const n = fields.length;

@@ -11,6 +11,7 @@ import {
   SubnetBuilder, Utf8Builder, type ColumnBuilder,
 } from '../../data/columns.js';
 import { BatchBuilder } from '../../data/batch.js';
+import { linkPortProtocols } from '../../data/ports.js';
 import { defaultTimestamp, parseZeekType, type Field, type Schema, type Type } from '../../data/types.js';
 import { hexDigit, scanAddress, Subnet } from '../../data/values.js';
 import type { CutBatch, LineParser, Rejections } from '../line-parser.js';
@@ -182,7 +183,8 @@ export class ZeekTsvParser implements LineParser {
     }
     let fields: Field[];
     try {
-      fields = h.fields.map((name, i) => ({ name, type: parseZeekType(h.types![i]!), attributes: { 'zeek.type': h.types![i]! } }));
+      // Ports take their protocol from the log's `proto` column (conn, dns, ...).
+      fields = linkPortProtocols(h.fields.map((name, i) => ({ name, type: parseZeekType(h.types![i]!), attributes: { 'zeek.type': h.types![i]! } })));
     } catch (e) {
       this.bad.reject(`${this.file}:${lineNo}`, (e as Error).message, raw);
       return;
@@ -397,7 +399,7 @@ function parsePort(b: PortBuilder, buf: Uint8Array, s: number, end: number, sep:
     return -1;
   }
   if (n > 65535) { fail(`port out of range: ${n}`); return -1; }
-  b.appendPacked(n);
+  b.appendNumber(n);
   return i;
 }
 

@@ -75,7 +75,7 @@ export function zeekTsvDialect(format: ZeekTsvFormat): TextDialect {
       address: (_t, data) => { const v = data.values as Uint8Array; return (row, out) => writeAddress(out, v, row * 16); },
       subnet: (_t, data) => subnetCell(data),
       // Zeek logs the protocol in its own column (`proto`); a port is its number.
-      port: (_t, data) => { const v = data.values as Uint32Array; return (row, out) => out.ascii(String(v[row]! & 0xffff)); },
+      port: (_t, data) => { const v = data.values as Uint16Array; return (row, out) => out.ascii(String(v[row]!)); },
       enum: (_t, data) => {
         const entries = dictionaryEntries(data);
         const idx = data.values as Int32Array;

@@ -32,7 +32,7 @@ test('interleaved schemas come out in input order: a batch is cut when the schem
   ]);
   const times = r.batches.flatMap((b) => batchRows(b).map((row) => Number((row.timestamp as bigint) / 1_000_000_000n)));
   assert.deepEqual(times, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(r.batches.map((b) => b.offset), [0, 2, 3, 4, 5, 7, 8]);
+  assert.deepEqual(r.batches.map((b) => Number(b.ids.first)), [0, 2, 3, 4, 5, 7, 8]);
 });
 
 test('a rejected line between two of one schema does not split their batch', async () => {

@@ -5,9 +5,9 @@
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ComponentSpec } from '../src/data/component.js';
+import type { ComponentSpec, EndpointSpec } from '../src/data/component.js';
 import { optionDocs } from '../src/pipeline/describe.js';
-import { componentsOf } from '../src/pipeline/registry.js';
+import { componentsOf, endpointKinds } from '../src/pipeline/registry.js';
 
 export const PIPELINES_DOC = fileURLToPath(new URL('../docs/pipelines.md', import.meta.url));
 
@@ -47,6 +47,14 @@ Rules that hold for every component:
 - Sources read a path or a glob (\`logs/*.log\`); every source but \`arrow\` recognises gzip
   input by its first bytes.
 - The query language of \`where\` is described in [query-language.md](query-language.md).
+- A sink may not write a file a source reads (after resolving relative paths, symlinks and
+  globs), two sinks may not write one file, and two sources may not share a
+  \`dead_letter\` file: each is a validation error.
+- YAML anchors, aliases and merge keys work (\`<<: *defaults\`); top-level keys starting
+  with \`x-\` are free for holding anchors.
+- A connection several nodes share is declared once under \`endpoints:\` (name → \`type\`
+  and options) and named by sources and sinks with \`endpoint: <name>\`; it is opened
+  before the first node starts and closed after the last node using it is done.
 `;
 
 /** Text safe in a Markdown table cell: `|` would end the cell, `<x>` would vanish as an HTML tag, `*` would start emphasis. */
@@ -54,7 +62,7 @@ function cell(text: string): string {
   return text.replace(/([|*])/g, '\\$1').replace(/</g, '&lt;').replace(/\n/g, ' ');
 }
 
-function component(spec: ComponentSpec): string {
+function component(spec: ComponentSpec | EndpointSpec): string {
   const rows = optionDocs(spec).map((o) => {
     const def = o.required ? 'required' : o.default === undefined ? '—' : `\`${cell(o.default)}\``;
     return `| \`${o.name}\` | ${cell(o.type)} | ${def} | ${cell(o.description)} |`;
@@ -100,6 +108,8 @@ export function renderPipelinesDoc(): string {
     parts.push(`## ${title}\n`);
     for (const spec of componentsOf(kind)) parts.push(component(spec));
   }
+  parts.push('## Endpoints\n');
+  for (const spec of endpointKinds) parts.push(component(spec));
   return `${parts.join('\n').trimEnd()}\n`;
 }
 

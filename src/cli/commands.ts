@@ -6,7 +6,7 @@ import { describeError, errnoCode } from '../data/errors.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
 import { optionDocs } from '../pipeline/describe.js';
 import { components, componentsOf } from '../pipeline/registry.js';
-import { runPipeline } from '../pipeline/run.js';
+import { NodeError, runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
@@ -77,8 +77,10 @@ error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the 
         process.exitCode = stop.exitCode ?? 0;
       } catch (e) {
         // A reader that went away (`| head -1`) ends the output; that is no failure.
-        if (errnoCode(e) === 'EPIPE') { process.exitCode = stop.exitCode ?? 0; return; }
-        process.stderr.write(`flow filter: ${describeError(e)}\n`);
+        if (errnoOf(e) === 'EPIPE') { process.exitCode = stop.exitCode ?? 0; return; }
+        // Failures come located at the internal nodes (in1, where, out), which the user never
+        // named: their causes name the file, the query or the output.
+        process.stderr.write(`flow filter: ${describeError(e instanceof NodeError ? e.cause : e)}\n`);
         if (process.env.FLOW_DEBUG && !(e instanceof QueryError)) process.stderr.write(`${(e as Error).stack}\n`);
         process.exitCode = 1;
       } finally {
@@ -135,13 +137,32 @@ async function runCommand(file: string, opts: { quiet?: boolean; progress: boole
   } catch (e) {
     display?.clear();
     // A stdout sink whose reader went away (`| head`) ends the run; that is no failure.
-    if (errnoCode(e) === 'EPIPE') return stop.exitCode ?? 0;
-    process.stderr.write(`flow run: failed after ${((Date.now() - started) / 1000).toFixed(2)}s: ${describeError(e)}\n`);
+    if (errnoOf(e) === 'EPIPE') return stop.exitCode ?? 0;
+    process.stderr.write(`flow run: failed after ${((Date.now() - started) / 1000).toFixed(2)}s: ${userMessage(e)}\n`);
     if (process.env.FLOW_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   } finally {
     stop.dispose();
   }
+}
+
+/** The errno code anywhere in an error's cause chain (a sink's error wraps the write's). */
+function errnoOf(e: unknown): string | undefined {
+  for (let x = e, depth = 0; x !== undefined && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = errnoCode(x);
+    if (code !== undefined) return code;
+    if (!(x instanceof Error)) break;
+  }
+  return undefined;
+}
+
+/** A node's failure keeps its location; a system error in it becomes a sentence. */
+function userMessage(e: unknown): string {
+  if (e instanceof NodeError && errnoCode(e.cause) !== undefined) {
+    const where = e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : '';
+    return `${where}node '${e.node}': ${describeError(e.cause)}`;
+  }
+  return describeError(e);
 }
 
 function listComponents(): string {

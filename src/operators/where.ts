@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import type { OperatorSpec } from '../data/component.js';
+import type { NodeContext } from '../data/context.js';
 import type { Selection } from '../data/selection.js';
 import { takeBatch } from '../data/take.js';
 import { compileQuery } from '../query/index.js';
@@ -28,10 +29,11 @@ export const whereOptions = z.strictObject({
  * Emits, for each input batch, the rows that match `query`: the batch itself when all
  * rows match, a gathered batch carrying the same ack when some do; a batch without
  * matches (or of a schema where the query cannot match) is dropped and its ack released.
- * Errors with a QueryError when the query does not type-check against a batch's schema.
+ * Errors with a QueryError when the query does not type-check against a batch's schema,
+ * unless the node's `on_error` (`schemaError`) drops that schema.
  * With `log`, says once per schema which field names of the query it lacks.
  */
-export function where(options: { query: string }, log?: (message: string) => void) {
+export function where(options: { query: string }, log?: (message: string) => void, schemaError?: NodeContext['schemaError']) {
   const query = compileQuery(options.query);
   const warn = log && missingFieldWarnings(log, query.fields, (schema) => query.unresolved(schema));
   return operate(() => ({
@@ -43,6 +45,7 @@ export function where(options: { query: string }, log?: (message: string) => voi
         keep = filter === undefined ? undefined : filter.matchesAll ? 'all' : filter.select(b.data);
       } catch (err) {
         b.ack.release();
+        if (schemaError?.(b.schema, err)) return;
         throw err;
       }
       if (keep === undefined || keep.length === 0 || b.data.numRows === 0) b.ack.release();
@@ -57,5 +60,5 @@ export const whereSpec: OperatorSpec<typeof whereOptions> = {
   type: 'where',
   description: 'keep the events that match a query (VAST expression language)',
   options: whereOptions,
-  create: (options, ctx) => where(options, ctx.log),
+  create: (options, ctx) => where(options, ctx.log, ctx.schemaError),
 };

@@ -3,7 +3,7 @@
 // the generated docs/pipelines.md both print from this, so they cannot disagree.
 
 import { z } from 'zod';
-import type { ComponentSpec } from '../data/component.js';
+import type { ComponentSpec, EndpointSpec } from '../data/component.js';
 
 export interface OptionDoc {
   readonly name: string;
@@ -31,12 +31,21 @@ interface JsonSchema {
   minItems?: number;
 }
 
-/** The options of a component in declaration order; operators and sinks get `inputs` first. */
-export function optionDocs(spec: ComponentSpec): OptionDoc[] {
+/**
+ * The options of a component (or endpoint) in declaration order; operators and sinks get
+ * `inputs` first, operators then the runner's `on_error`.
+ */
+export function optionDocs(spec: ComponentSpec | EndpointSpec): OptionDoc[] {
   const schema = z.toJSONSchema(spec.options, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const out: OptionDoc[] = [];
-  if (spec.kind !== 'source') {
+  if (spec.kind === 'operator' || spec.kind === 'sink') {
     out.push({ name: 'inputs', type: 'list of node names', required: true, default: undefined, description: 'the sources and operators whose events this node receives' });
+  }
+  if (spec.kind === 'operator') {
+    out.push({
+      name: 'on_error', type: 'fail | skip | warn', required: false, default: '"fail"',
+      description: 'when the operator cannot handle a schema (e.g. a query that does not type-check against it): fail stops the pipeline, skip drops that schema\'s events and counts it once, warn also says so',
+    });
   }
   for (const [name, p] of Object.entries(schema.properties ?? {})) {
     out.push({

@@ -6,7 +6,7 @@ import type { Batch } from '../data/batch.js';
 import type { Sink, SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { openOutput, outputOptions } from './output.js';
-import { encodeRecords, packetColumns, pcapFileHeader, type PacketColumns } from './pcap-encode.js';
+import { encodeRecords, packetColumns, pcapFileHeader, type PacketColumns } from '../formats/pcap/encode.js';
 
 export const pcapSinkOptions = z.strictObject({
   ...outputOptions,
@@ -61,6 +61,11 @@ export async function pcapSink(options: PcapSinkOptions, ctx: NodeContext): Prom
         await out.write(h);
         ctx.stats.bytes += h.length;
       }
+      await out.close();
+    },
+    async abort() {
+      // Whole records only were written, so the file is a valid capture as it stands
+      // (with no header if nothing was written: an empty file, not a truncated one).
       await out.close();
     },
   };

@@ -6,7 +6,7 @@
 // (what JSON.parse kept), so 1258531221.486539 becomes exactly ...486539000 ns; ISO 8601
 // fractions are read digit by digit. Integers beyond 2^53 lose precision in JSON.parse.
 
-import { visitType, type TypeVisitor } from '../data/format.js';
+import { visitType, type TypeVisitor } from '../data/types.js';
 import {
   AddressBuilder, BoolBuilder, EnumBuilder, Float64Builder, Int64Builder, ListBuilder, PortBuilder,
   RecordBuilder, SubnetBuilder, Utf8Builder, BlobBuilder, type ColumnBuilder,

@@ -70,6 +70,7 @@ function slowSink(delayMs: number, seen: { rows: number; heapPeak: number }): Co
         await new Promise((r) => setTimeout(r, delayMs));
       },
       close() {},
+      abort() {},
     }),
   } as ComponentSpec;
 }
@@ -139,6 +140,7 @@ test('a batch is not acknowledged upstream before the slowest consumer wrote it'
         order.push(`${label}:${Number(b.ids.first) / ROWS}`);
       },
       close() {},
+      abort() {},
     }),
   } as ComponentSpec);
   const pipeline: Pipeline = {

@@ -30,6 +30,21 @@ async function readBack(path: string, options: Record<string, unknown> = {}): Pr
 }
 
 describe('arrow sink', () => {
+  it('abort() after two schemas leaves two complete files (footer, dictionaries) that the source and pyarrow read', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'aborted.arrow');
+    const sink = await arrowSinkSpec.create(arrowSinkSpec.options.parse({ path }), simpleContext());
+    await sink.write(enumBatch([['tcp', ['a'], 1], ['udp', null, 2]]));
+    await sink.write(enumBatch([['icmp', ['b', 'a'], 3]]));
+    await sink.write(fixtureBatch());
+    await sink.abort(new Error('another node failed'));
+    assert.deepEqual((await readBack(path)).map((b) => b.data.numRows), [2, 1]);
+    assert.deepEqual((await readBack(join(dir, 'aborted.zeek.test.arrow'))).map((b) => b.data.numRows), [fixtureBatch().data.numRows]);
+    if (hasPyarrow) {
+      assert.equal(python('import sys, pyarrow.ipc as ipc\nt = ipc.open_file(sys.argv[1]).read_all()\nprint(t.num_rows, t.column("proto").to_pylist())', [path]), "3 ['tcp', 'udp', 'icmp']");
+    }
+  });
+
   it('writes a file the arrow source reads back with equal values and schema', async () => {
     const dir = await tempDir();
     const path = join(dir, 'fixture.arrow');

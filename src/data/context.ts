@@ -40,6 +40,11 @@ export interface NodeContext {
   readonly schemaError?: (schema: Schema, error: unknown) => boolean;
   /** Where a source takes its event ids from; absent, each source counts from 0. */
   readonly ids?: IdAllocator;
+  /**
+   * Aborted when the pipeline is asked to stop (Ctrl-C, SIGTERM, stop()): a source then
+   * ends its input as if it had reached its end, emits what it already parsed, and completes.
+   */
+  readonly stop?: AbortSignal;
 }
 
 /** A context for programmatic use and tests. */

@@ -3,7 +3,7 @@
 // sink (one write at a time, or up to its maxInFlight), and ends every sink exactly once:
 // close() when all went well, abort() as soon as any node failed.
 
-import { filter, finalize, fromEvent, merge, mergeMap, Observable, Subject, takeUntil, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
+import { delay, filter, finalize, fromEvent, merge, mergeMap, Observable, Subject, takeUntil, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
 import type { Batch } from '../data/batch.js';
 import type { Endpoint, Sink } from '../data/component.js';
 import { newStats, type NodeContext, type NodeStats } from '../data/context.js';
@@ -89,6 +89,9 @@ function located(node: PipelineNode, e: unknown): unknown {
 /** stop() of every pipeline running in this process (for a CLI's signal handler). */
 const running = new Set<() => void>();
 
+/** How long a stopped source may take to emit what it holds before it is cut off. */
+const STOP_GRACE_MS = 5000;
+
 /**
  * Stops the sources of every pipeline running in this process, as their `signal` would:
  * what was read is still written and every sink closes normally (an Arrow file gets its
@@ -146,6 +149,10 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
 
   const stopSources = new Subject<void>();
   const stop$ = options.signal ? merge(fromEvent(options.signal, 'abort'), stopSources) : stopSources;
+  // A stop asks each source to end its input as at its end and emit what it parsed
+  // (ctx.stop); a source that has not completed STOP_GRACE_MS later is cut off.
+  const stopping = new AbortController();
+  const stopWatch = stop$.subscribe(() => stopping.abort());
   const failedSchemas = new Map<string, Set<string>>();
   const ids = options.ids ?? new IdCounter();
   const contextOf = (n: PipelineNode): NodeContext => ({
@@ -156,6 +163,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
     endpoint: (name) => endpoints.get(name),
     schemaError: (schema, error) => schemaError(n, schema, error),
     ids,
+    stop: stopping.signal,
   });
   // on_error of an operator: report the schema once, then drop its batches before the operator.
   const schemaError = (n: PipelineNode, schema: Schema, error: unknown): boolean => {
@@ -192,7 +200,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
       let produced: Observable<Batch>;
       try {
         produced = n.spec.kind === 'source'
-          ? n.spec.create(n.options as never, ctx).pipe(takeUntil(stop$), finalize(() => userDone(n)))
+          ? n.spec.create(n.options as never, ctx).pipe(takeUntil(stop$.pipe(delay(STOP_GRACE_MS))), finalize(() => userDone(n)))
           : input.pipe(dropFailedSchemas(failedSchemas, n.name), n.spec.create(n.options as never, ctx));
       } catch (e) {
         throw located(n, e);
@@ -251,7 +259,7 @@ export async function startPipeline(pipeline: Pipeline, options: RunOptions = {}
   done.catch(() => {});
   const stop = () => stopSources.next();
   running.add(stop);
-  done.then(() => running.delete(stop), () => running.delete(stop));
+  done.then(() => running.delete(stop), () => running.delete(stop)).finally(() => stopWatch.unsubscribe());
 
   return {
     done,

@@ -5,6 +5,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { errnoCode, systemReason } from '../data/errors.js';
 
 export const outputOptions = {
   path: z.string().min(1).default('-').describe('file to write (relative to the pipeline file), or - for standard output'),
@@ -27,24 +28,11 @@ export class OutputError extends Error {
   }
 }
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENOSPC: 'no space left on the device',
-  EIO: 'input/output error from the device',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a parent of it is not a directory',
-  EROFS: 'the file system is read-only',
-  EPIPE: 'the reader closed the pipe',
-  EDQUOT: 'the disk quota is exhausted',
-  EFBIG: 'the file is too large',
-};
-
 /** `no space left on the device (ENOSPC)` for errno errors, the message otherwise. */
 export function describeIoError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code && ERRNO_TEXT[code]) return `${ERRNO_TEXT[code]} (${code})`;
-  return e instanceof Error ? e.message : String(e);
+  const code = errnoCode(e);
+  const reason = systemReason(e);
+  return code !== undefined && !reason.endsWith(`(${code})`) ? `${reason} (${code})` : reason;
 }
 
 export function resolveOutputPath(path: string, baseDir: string): string {

@@ -125,7 +125,7 @@ async function readArrow(options: ArrowSourceOptions, ctx: NodeContext, shell: S
         readers++;
         let schema: Schema | undefined;
         for await (const rb of reader as AsyncIterable<arrow.RecordBatch>) {
-          if (shell.stopped) return;
+          if (shell.ending) return;
           schema ??= fromArrowSchema(rb.schema, options.schema_name);
           const data = conform(schema, rb);
           for (let start = 0; start < data.numRows; start += options.batch_size) {

@@ -1,7 +1,7 @@
 // The `channel` source: the batches published into a channel endpoint, from subscription
 // on; it completes when the channel's last writer is done.
 
-import { defer } from 'rxjs';
+import { defer, fromEvent, NEVER, takeUntil } from 'rxjs';
 import { z } from 'zod';
 import type { SourceSpec } from '../data/component.js';
 import { channelOf } from '../endpoints/channel.js';
@@ -17,5 +17,6 @@ export const channelSourceSpec: SourceSpec<typeof channelSourceOptions> = {
   endpoint: 'channel',
   options: channelSourceOptions,
   // Resolved on subscribe: the endpoint is open by then, and a wrong one errors through the graph.
-  create: (options, ctx) => defer(() => channelOf(ctx.endpoint?.(options.endpoint), options.endpoint).subscribe()),
+  create: (options, ctx) => defer(() => channelOf(ctx.endpoint?.(options.endpoint), options.endpoint).subscribe())
+    .pipe(takeUntil(ctx.stop ? fromEvent(ctx.stop, 'abort') : NEVER)),
 };

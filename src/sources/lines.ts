@@ -92,6 +92,8 @@ async function readLines(ctx: NodeContext, options: InputOptions & BatchingOptio
       // A stopped input ends wherever reading stopped, usually inside a line: that tail is
       // no last line and must not be parsed (or rejected) as one.
       if (shell.stopped) return;
+      // Asked to stop: what was parsed is still emitted below, no further file is opened.
+      if (shell.ending) break;
       if (carry && carry.length > 0) {
         lineNo++;
         parser.line(carry, 0, trimCR(carry, 0, carry.length), lineNo, carry.length);

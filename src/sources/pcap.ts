@@ -176,6 +176,8 @@ async function readFiles(options: PcapOptions, ctx: NodeContext, intake: PacketI
   for (const path of await resolveInputs(options.path!, ctx.baseDir)) {
     await readOne(path);
     if (shell.stopped) return;
+    // Asked to stop: emit what was read, open no further file.
+    if (shell.ending) break;
   }
   await emit();
 }
@@ -248,6 +250,14 @@ async function captureLive(options: PcapOptions, ctx: NodeContext, intake: Packe
     const stats = capture.stats();
     capture.close();
     if (shed > 0 || stats.dropped > 0) ctx.log(`${where}: shed ${shed} packets under backpressure; libpcap dropped ${stats.dropped}`);
+  }
+  // Asked to stop (not abandoned): the packets captured so far still go out.
+  if (failure === undefined && !shell.stopped) {
+    cut();
+    while (!shell.stopped && (ready.length > 0 || pumping)) {
+      await pump();
+      await new Promise((r) => setImmediate(r));
+    }
   }
 }
 

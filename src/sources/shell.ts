@@ -21,6 +21,7 @@ export class SourceShell {
   private running: Promise<void> | undefined;
   private waitingTasks = 0;
   private timers: NodeJS.Timeout[] = [];
+  private readonly input: AbortSignal;
 
   constructor(
     options: ShellOptions,
@@ -29,12 +30,23 @@ export class SourceShell {
     private readonly abort: AbortController,
   ) {
     this.window = new CreditWindow(options.window);
+    this.input = ctx.stop ? AbortSignal.any([abort.signal, ctx.stop]) : abort.signal;
     // Ids per source from 0 unless the importer hands out ranges (DESIGN.md §2).
     this.ids = ctx.ids ?? new IdCounter();
   }
 
+  /**
+   * Aborted when reading must end: the consumer went away, or the pipeline asked its
+   * sources to stop. Reads and waits for input take this signal; what was already parsed
+   * is still emitted after a stop (emit() ends only when the consumer is gone).
+   */
   get signal(): AbortSignal {
-    return this.abort.signal;
+    return this.input;
+  }
+
+  /** True once the pipeline asked the source to stop (or the consumer went away): read no more input. */
+  get ending(): boolean {
+    return this.input.aborted;
   }
 
   /** True once the consumer went away (or the source failed): stop reading, parse nothing more. */
@@ -51,7 +63,7 @@ export class SourceShell {
     const rows = data.numRows;
     if (rows === 0) return true;
     try {
-      await this.window.acquire(this.signal);
+      await this.window.acquire(this.abort.signal);
     } catch (err) {
       if (this.stopped) return false;
       throw err;

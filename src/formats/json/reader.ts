@@ -61,6 +61,8 @@ interface Column {
 /** One key of an object level, as met in lines of this schema. */
 interface Child {
   readonly key: Uint8Array;
+  /** The key holds no quote or backslash: its raw bytes in a line are exactly `key`. */
+  readonly plain: boolean;
   /** The flattened name (`a.b`). */
   readonly name: string;
   /** Column for scalar values, or -1 (none yet: the line needs a wider schema). */
@@ -188,18 +190,27 @@ class Table {
     for (;;) {
       if (buf[i] !== 0x22) { this.fail(syntax(buf, i, end, base, 'a key')); return -1; }
       const ks = i + 1;
-      const ke = stringEnd(buf, ks, end, base);
-      if (ke < 0) { this.fail(-1); return -1; }
       let child = prev === undefined ? level.first : prev.next;
-      if (scan.escaped || child === undefined || !sameBytes(child.key, buf, ks, ke)) {
+      let ke: number;
+      // The predicted key matches when its bytes are followed by the closing quote (plain
+      // keys hold no quote or backslash, so that quote cannot be an escaped one).
+      if (child !== undefined && child.plain && buf[ks + child.key.length] === 0x22 && sameBytes(child.key, buf, ks, ks + child.key.length)) {
+        ke = ks + child.key.length;
+      } else {
+        ke = stringEnd(buf, ks, end, base);
+        if (ke < 0) { this.fail(-1); return -1; }
         child = this.lookup(level, buf, ks, ke, base);
         if (child === undefined) { this.fail(-1); return -1; }
         if (prev === undefined) level.first = child; else prev.next = child;
       }
       prev = child;
-      i = ws(buf, ke + 1, end);
-      if (buf[i] !== 0x3a) { this.fail(syntax(buf, i, end, base, "':'")); return -1; }
-      i = ws(buf, i + 1, end);
+      i = ke + 1;
+      if (buf[i] !== 0x3a) {
+        i = ws(buf, i, end);
+        if (buf[i] !== 0x3a) { this.fail(syntax(buf, i, end, base, "':'")); return -1; }
+      }
+      i++;
+      if (buf[i]! <= 0x20) i = ws(buf, i, end);
       const b = buf[i];
       if (b === 0x7b) {
         if (depth >= MAX_DEPTH) { this.fail(depthFault()); return -1; }
@@ -230,9 +241,13 @@ class Table {
           i = e;
         }
       }
-      i = ws(buf, i, end);
-      const d = buf[i];
-      if (d === 0x2c) { i = ws(buf, i + 1, end); continue; }
+      let d = buf[i];
+      if (d !== 0x2c && d !== 0x7d) { i = ws(buf, i, end); d = buf[i]; }
+      if (d === 0x2c) {
+        i++;
+        if (buf[i] !== 0x22) i = ws(buf, i, end);
+        continue;
+      }
       if (d === 0x7d) return i + 1;
       this.fail(syntax(buf, i, end, base, "',' or '}'"));
       return -1;
@@ -283,8 +298,9 @@ class Table {
     const name = level.name === '' ? text : `${level.name}.${text}`;
     const route = level === this.root && text === this.reader.routeKey;
     const prefix = `${name}.`;
+    const bytes = key.slice(s, e);
     const child: Child = {
-      key: key.slice(s, e), name, route, next: undefined,
+      key: bytes, plain: !bytes.includes(0x22) && !bytes.includes(0x5c), name, route, next: undefined,
       column: route ? -1 : this.index.get(name) ?? -1,
       node: this.columns.some((col) => col.name.startsWith(prefix)) ? { name, children: [], first: undefined } : undefined,
     };

@@ -111,6 +111,9 @@ class Table {
   private root: Level = { name: '', children: [], first: undefined };
   private seq = 0;
   private rows = 0;
+  /** stamp[c] === serial: column c has a value in the row being parsed (reading builders' lengths would be megamorphic). */
+  private stamp = new Int32Array(0);
+  private serial = 0;
   private status = Status.Ok;
   private sawRoute = false;
   /** The last route value that named this table, to compare bytes instead of names. */
@@ -157,6 +160,8 @@ class Table {
 
   private row(buf: Uint8Array, s: number, end: number, base: number, rows: number): Status {
     this.rows = rows;
+    // A new serial marks which columns this row set (no per-row clearing).
+    if (++this.serial === 0x7fffffff) { this.stamp.fill(0); this.serial = 1; }
     this.status = Status.Ok;
     this.sawRoute = false;
     let i = this.object(this.root, buf, s + 1, end, base, 1);
@@ -168,7 +173,8 @@ class Table {
       return Status.Route;
     }
     const cols = this.cols;
-    for (let c = 0; c < cols.length; c++) if (cols[c]!.length === rows) cols[c]!.appendNull();
+    const stamp = this.stamp, serial = this.serial;
+    for (let c = 0; c < cols.length; c++) if (stamp[c] !== serial) cols[c]!.appendNull();
     if (cols.length === 0) this.builder!.appendEmptyRow();
     return Status.Ok;
   }
@@ -185,7 +191,6 @@ class Table {
     i = ws(buf, i, end);
     if (buf[i] === 0x7d) return i + 1;
     const cols = this.cols;
-    const rows = this.rows;
     let prev: Child | undefined;
     for (;;) {
       if (buf[i] !== 0x22) { this.fail(syntax(buf, i, end, base, 'a key')); return -1; }
@@ -230,7 +235,8 @@ class Table {
         const c = child.column;
         if (c < 0) { this.status = Status.Widen; return -1; }
         const col = cols[c]!;
-        if (col.length !== rows) { this.fail(-1, `duplicate field '${child.name}'`); return -1; }
+        if (this.stamp[c] === this.serial) { this.fail(-1, `duplicate field '${child.name}'`); return -1; }
+        this.stamp[c] = this.serial;
         if (b === 0x6e) {
           i = nullEnd(buf, i, end, base);
           if (i < 0) { this.fail(-1); return -1; }
@@ -395,6 +401,8 @@ class Table {
     const schema: Schema = timestamp ? { name: this.name, fields, timestamp } : { name: this.name, fields };
     this.builder = new BatchBuilder(schema);
     this.cols = this.builder.columns;
+    this.stamp = new Int32Array(this.cols.length);
+    this.serial = 0;
     const { zeekEscapes, timestamps } = this.reader.dialect;
     this.plans = this.columns.map((c) => makePlan(c.type, { lenient: c.declared, zeekEscapes, timestamps }));
     // Column positions changed: key lookups start over.

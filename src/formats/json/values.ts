@@ -102,16 +102,9 @@ export function nullEnd(buf: Uint8Array, i: number, end: number, base: number): 
 /** Appends the (non-null) value at i to col; returns its end or -1. */
 export function put(p: Plan, col: ColumnBuilder, buf: Uint8Array, i: number, end: number, base: number, depth: number): number {
   switch (p.code) {
-    case Code.String: {
-      if (buf[i] !== 0x22) {
-        // A column widened to string keeps values of other kinds as their JSON text.
-        const e = skipValue(buf, i, end, base, depth);
-        if (e < 0) return -1;
-        (col as Utf8Builder).appendUtf8Bytes(decoded(), 0, minified(buf, i, e));
-        return e;
-      }
+    case Code.String:
+      if (buf[i] !== 0x22) return putJsonText(col as Utf8Builder, buf, i, end, base, depth);
       return putText(p, col as Utf8Builder, buf, i, end, base);
-    }
     case Code.Count: case Code.Int: return putInteger(p, col as Int64Builder, buf, i, end, base);
     case Code.Time: case Code.Duration: return putTime(p, col as Int64Builder, buf, i, end, base);
     case Code.Address: return putAddress(col as AddressBuilder, buf, i, end, base);
@@ -123,6 +116,21 @@ export function put(p: Plan, col: ColumnBuilder, buf: Uint8Array, i: number, end
     case Code.Bool: return putBool(p, col as BoolBuilder, buf, i, end, base);
     case Code.List: return putList(p, col as ListBuilder, buf, i, end, base, depth);
     case Code.Record: return putRecord(p, col as RecordBuilder, buf, i, end, base, depth);
+    default: return putRare(p, col, buf, i, end, base);
+  }
+}
+
+/** A column widened to string keeps values of other kinds as their JSON text. */
+function putJsonText(col: Utf8Builder, buf: Uint8Array, i: number, end: number, base: number, depth: number): number {
+  const e = skipValue(buf, i, end, base, depth);
+  if (e < 0) return -1;
+  col.appendUtf8Bytes(decoded(), 0, minified(buf, i, e));
+  return e;
+}
+
+/** Types that are rare in JSON logs. */
+function putRare(p: Plan, col: ColumnBuilder, buf: Uint8Array, i: number, end: number, base: number): number {
+  switch (p.code) {
     case Code.Blob: {
       if (buf[i] !== 0x22) return mismatch();
       const e = stringEnd(buf, i + 1, end, base);
@@ -145,7 +153,7 @@ export function put(p: Plan, col: ColumnBuilder, buf: Uint8Array, i: number, end
       }
       return textEnd;
     }
-    case Code.None: case Code.Unsupported: return mismatch();
+    default: return mismatch();
   }
 }
 
@@ -192,6 +200,18 @@ function putInteger(p: Plan, col: Int64Builder, buf: Uint8Array, i: number, end:
     if (signed ? v < INT64_MIN || v > INT64_MAX : v < 0n || v > UINT64_MAX) return range('integer', buf, i + 1, textEnd - 1);
     col.appendBigInt(v);
     return textEnd;
+  }
+  // Fast path, one pass: up to 15 digits, not followed by a fraction or exponent.
+  const first = buf[i]!;
+  if (first > 0x30 && first <= 0x39) {
+    let n = first - 48, k = i + 1;
+    for (; k < end; k++) {
+      const d = buf[k]! - 48;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    const next = buf[k];
+    if (k - i <= 15 && next !== 0x2e && next !== 0x65 && next !== 0x45) { col.appendNumber(n); return k; }
   }
   const e = numberEnd(buf, i, end, base);
   if (e < 0) return isNumberStart(buf[i]) ? -1 : mismatch();
@@ -344,6 +364,35 @@ function putTime(p: Plan, col: Int64Builder, buf: Uint8Array, i: number, end: nu
     appendNanos(col);
     return e + 1;
   }
+  if (p.millis !== 'millis') {
+    // Fast path, one pass: `digits[.digits]` (Zeek's seconds), not followed by an exponent.
+    let k = i, sec = 0;
+    for (; k < end; k++) {
+      const d = buf[k]! - 48;
+      if (d < 0 || d > 9) break;
+      sec = sec * 10 + d;
+    }
+    const intDigits = k - i;
+    if (intDigits > 0 && intDigits <= 10 && (buf[i] !== 0x30 || intDigits === 1)) {
+      let ns = 0, frac = 0;
+      if (buf[k] === 0x2e) {
+        k++;
+        for (; k < end; k++) {
+          const d = buf[k]! - 48;
+          if (d < 0 || d > 9) break;
+          if (frac < 9) { ns = ns * 10 + d; frac++; }
+        }
+        if (frac === 0) return syntax(buf, k, end, base, 'a digit');
+        for (let f = frac; f < 9; f++) ns *= 10;
+      }
+      const next = buf[k];
+      if (next !== 0x65 && next !== 0x45 && sec <= MAX_SECONDS - 1) {
+        if (sec < 4294967296) col.appendSecondsNanos(sec, ns);
+        else { negative = false; seconds = sec; nanos = ns; appendNanos(col); }
+        return k;
+      }
+    }
+  }
   const e = numberEnd(buf, i, end, base);
   if (e < 0) return isNumberStart(buf[i]) ? -1 : mismatch();
   if (isTime && p.millis === 'millis') {
@@ -425,6 +474,27 @@ function daysFromCivil(y: number, m: number, d: number): number {
 
 function putAddress(col: AddressBuilder, buf: Uint8Array, i: number, end: number, base: number): number {
   if (buf[i] !== 0x22) return mismatch();
+  {
+    // Fast path, one pass: a dotted quad right up to the closing quote.
+    let octet = 0, dots = 0, digits = 0, a0 = 0, a1 = 0, a2 = 0, k = i + 1;
+    for (; k < end; k++) {
+      const c = buf[k]!;
+      if (c === 0x2e) {
+        if (digits === 0 || dots === 3) break;
+        if (dots === 0) a0 = octet; else if (dots === 1) a1 = octet; else a2 = octet;
+        dots++; octet = 0; digits = 0;
+      } else {
+        const d = c - 48;
+        if (d < 0 || d > 9 || digits === 3) break;
+        octet = octet * 10 + d;
+        digits++;
+      }
+    }
+    if (buf[k] === 0x22 && dots === 3 && digits > 0 && octet <= 255 && a0 <= 255 && a1 <= 255 && a2 <= 255) {
+      col.appendV4(a0, a1, a2, octet);
+      return k + 1;
+    }
+  }
   const e = stringEnd(buf, i + 1, end, base);
   if (e < 0) return -1;
   let src = buf, s = i + 1, se = e;

@@ -101,7 +101,7 @@ const cases: readonly Case[] = [
 
 /** The where operator end to end: fresh acks per pass, every emitted batch released as a sink would. */
 async function whereRows(batches: readonly Batch[], query: string): Promise<number> {
-  const input = batches.map((b) => makeBatch(b.schema, b.data, new Ack(), b.offset));
+  const input = batches.map((b) => makeBatch(b.schema, b.data, new Ack(), b.ids));
   return lastValueFrom(from(input).pipe(where({ query }), reduce((n, b) => {
     b.ack.release();
     return n + b.data.numRows;

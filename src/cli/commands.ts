@@ -1,12 +1,12 @@
 // The commands of `flow`. Each prints user errors without stack traces and sets a
 // non-zero exit code on failure.
 
-import { z } from 'zod';
 import type { Command } from 'commander';
 import { InputError } from '../sources/bad-input.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
+import { optionDocs } from '../pipeline/describe.js';
 import { components, componentsOf } from '../pipeline/registry.js';
-import { runPipeline } from '../pipeline/run.js';
+import { NodeError, runPipeline, stopPipelines } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
@@ -63,15 +63,30 @@ Examples:
   flow filter 'service == "dns"' logs/*.log --format json -o dns.json
   flow filter 'src_port == 53/udp' trace.pcap --format pcap -o dns.pcap`)
     .action(async (query: string, files: string[], opts: { format: string; output: string; inputFormat?: string; head?: string }) => {
+      // Ctrl-C (or SIGTERM) stops reading; what was read is written and the output closed
+      // properly (an Arrow file keeps its footer). A second one exits at once.
+      let stopping = false;
+      const onSignal = () => {
+        if (stopping) process.exit(130);
+        stopping = true;
+        stopPipelines();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         process.exitCode = await filterCommand(query, files, opts);
-      } catch (e) {
+      } catch (err) {
+        // A type error found at run time comes located at the internal `where` node; the query is what the user wrote.
+        const e = err instanceof NodeError ? err.cause : err;
         if (e instanceof QueryError) {
           process.stderr.write(`flow filter: ${e.message}\n`);
           process.exitCode = 1;
           return;
         }
-        throw e;
+        throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 
@@ -149,14 +164,6 @@ function listComponents(): string {
   return `${lines.join('\n')}\n`;
 }
 
-interface JsonSchemaProperty {
-  description?: string;
-  default?: unknown;
-  type?: string;
-  enum?: unknown[];
-  items?: { type?: string };
-}
-
 function describeComponent(type: string): string {
   const found = components.filter((c) => c.type === type);
   if (found.length === 0) return `unknown component type '${type}'\n${listComponents()}`;
@@ -164,13 +171,10 @@ function describeComponent(type: string): string {
 }
 
 function describeOne(c: (typeof components)[number]): string {
-  const schema = z.toJSONSchema(c.options, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty>; required?: string[] };
   const lines = [`${c.type} (${c.kind}): ${c.description}`, '', 'options:'];
-  if (c.kind !== 'source') lines.push(`  ${'inputs'.padEnd(14)} list of node names to read from (required)`);
-  for (const [name, p] of Object.entries(schema.properties ?? {})) {
-    const kind = p.enum ? p.enum.join(' | ') : p.type === 'array' ? `list of ${p.items?.type ?? 'values'}` : p.type ?? 'value';
-    const req = schema.required?.includes(name) ? ' (required)' : p.default !== undefined ? ` (default: ${JSON.stringify(p.default)})` : '';
-    lines.push(`  ${name.padEnd(14)} ${kind}${req}${p.description ? ` — ${p.description}` : ''}`);
+  for (const o of optionDocs(c)) {
+    const req = o.required ? ' (required)' : o.default !== undefined ? ` (default: ${o.default})` : '';
+    lines.push(`  ${o.name.padEnd(14)} ${o.type}${req}${o.description ? ` — ${o.description}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,10 +1,26 @@
 // Batch, the unit that flows through RxJS (DESIGN.md §2-3): an Arrow RecordBatch of one
-// schema, the event id of its first row, and a reference-counted ack.
+// schema, the event ids of its rows, and a reference-counted ack.
 
 import * as arrow from 'apache-arrow';
 import { arrowSchema } from './arrow.js';
 import { makeBuilder, type ColumnBuilder } from './columns.js';
+import { EventIds } from './ids.js';
 import type { Schema } from './types.js';
+
+/**
+ * Lets a holder that keeps batches back waiting for more input (rebatch) learn that the
+ * source which issued them is stalled: it waits for credit, and every batch it has in
+ * flight is parked with such holders. The source and the holders would then wait for
+ * each other forever, so the holders must let go of what they hold.
+ */
+export interface Pressure {
+  /** Marks one in-flight batch of this source as held back waiting for more input. */
+  park(): void;
+  /** The parked batch went on (or was released). */
+  unpark(): void;
+  /** Calls `listener` once, the next time the source is stalled (soon, if it is now). */
+  onStalled(listener: () => void): void;
+}
 
 /**
  * A reference-counted release. It starts with one reference; whoever holds a reference
@@ -14,8 +30,11 @@ import type { Schema } from './types.js';
 export class Ack {
   private refs = 1;
   private readonly done: (() => void) | undefined;
-  constructor(done?: () => void) {
+  /** The credit this ack returns, when it comes from a credit window. */
+  readonly pressure: Pressure | undefined;
+  constructor(done?: () => void, pressure?: Pressure) {
     this.done = done;
+    this.pressure = pressure;
   }
 
   retain(n = 1): this {
@@ -39,28 +58,66 @@ export class Ack {
   }
 }
 
+/**
+ * One schema's rows with their event ids and the obligation to acknowledge them.
+ *
+ * Event ids are carried beside the data, not in it: `ids` holds one id per row, in row
+ * order, as runs of consecutive ids (see EventIds). Sources take them from an IdAllocator
+ * when they emit; every operator that changes rows changes the ids the same way (where:
+ * `ids.select`, head and rebatch's split: `ids.slice`, rebatch's append: EventIds.concat),
+ * and merges pass batches on untouched, so a row keeps the id it got at its source.
+ */
 export interface Batch {
   readonly schema: Schema;
   readonly data: arrow.RecordBatch;
-  /** Event id of the first row; ids are dense and assigned by the source or the importer. */
-  readonly offset: number;
+  /** Event ids of the rows (`ids.rows === data.numRows`). */
+  readonly ids: EventIds;
   readonly ack: Ack;
   /** Raw input bytes this batch came from, for MB/s progress (0 if unknown). */
   readonly bytes: number;
 }
 
-export function makeBatch(schema: Schema, data: arrow.RecordBatch, ack: Ack = Ack.none(), offset = 0, bytes = 0): Batch {
-  return { schema, data, offset, ack, bytes };
+/** A batch; `ids` may be the first id of a dense range (default: ids from 0). */
+export function makeBatch(schema: Schema, data: arrow.RecordBatch, ack: Ack = Ack.none(), ids: EventIds | bigint | number = 0n, bytes = 0): Batch {
+  const eventIds = ids instanceof EventIds ? ids : EventIds.range(BigInt(ids), data.numRows);
+  checkIds(data, eventIds);
+  return { schema, data, ids: eventIds, ack, bytes };
 }
 
-/** The same obligation with new data (rows dropped or columns projected): no extra reference. */
-export function replaceData(batch: Batch, data: arrow.RecordBatch, schema: Schema = batch.schema): Batch {
-  return { schema, data, offset: batch.offset, ack: batch.ack, bytes: batch.bytes };
+/**
+ * The same obligation with new data and no extra reference: columns projected (same rows,
+ * same ids), or rows changed, in which case `ids` must say which ids the new rows have.
+ */
+export function replaceData(batch: Batch, data: arrow.RecordBatch, schema: Schema = batch.schema, ids: EventIds = batch.ids): Batch {
+  checkIds(data, ids);
+  return { schema, data, ids, ack: batch.ack, bytes: batch.bytes };
 }
 
-/** One ack standing for several: its final release releases each of `parts` once. */
+/** Rows [begin, end) of a batch with their ids, carrying the batch's ack. */
+export function sliceBatch(batch: Batch, begin: number, end: number = batch.data.numRows): Batch {
+  return replaceData(batch, batch.data.slice(begin, end), batch.schema, batch.ids.slice(begin, end));
+}
+
+function checkIds(data: arrow.RecordBatch, ids: EventIds): void {
+  if (ids.rows !== data.numRows) {
+    throw new RangeError(`a batch of ${data.numRows} rows needs as many event ids, got ${ids.rows} (use sliceBatch or ids.select when rows change)`);
+  }
+}
+
+/**
+ * One ack standing for several: its final release releases each of `parts` once. It is
+ * under pressure when any part's source is.
+ */
 export function combinedAck(parts: readonly Ack[]): Ack {
-  return new Ack(() => { for (const a of parts) a.release(); });
+  const pressures = [...new Set(parts.map((a) => a.pressure).filter((p): p is Pressure => p !== undefined))];
+  const pressure: Pressure | undefined = pressures.length === 0 ? undefined
+    : pressures.length === 1 ? pressures[0]
+    : {
+      park: () => { for (const p of pressures) p.park(); },
+      unpark: () => { for (const p of pressures) p.unpark(); },
+      onStalled: (listener) => { for (const p of pressures) p.onStalled(listener); },
+    };
+  return new Ack(() => { for (const a of parts) a.release(); }, pressure);
 }
 
 /** Builds RecordBatches of one schema column by column. */
@@ -94,10 +151,16 @@ export class BatchBuilder {
 /**
  * A credit window bounds a source's in-flight batches (DESIGN.md §3). A source awaits
  * acquire() before emitting; the batch's ack calls release() when fully acknowledged.
+ * It is also the Pressure of its acks: when acquire() waits and every in-flight batch is
+ * parked with a holder that waits for more input, it tells those holders to let go.
+ * Batches held by sinks or slow consumers are not parked: their credit comes back anyway.
  */
-export class CreditWindow {
+export class CreditWindow implements Pressure {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
+  private stalledListeners = new Set<() => void>();
+  private waiting = 0;
+  private parked = 0;
   peak = 0;
   constructor(readonly size: number) {
     if (!(size >= 1)) throw new Error('a credit window holds at least one batch');
@@ -107,21 +170,65 @@ export class CreditWindow {
     return this.inFlight;
   }
 
+  /** Whether a source waits in acquire() for credit now. */
+  get blocked(): boolean {
+    return this.waiting > 0;
+  }
+
+  /** Whether the source waits and all its in-flight batches are parked (see Pressure). */
+  get stalled(): boolean {
+    return this.waiting > 0 && this.parked >= this.inFlight;
+  }
+
+  park(): void {
+    this.parked++;
+    this.checkStalled();
+  }
+
+  unpark(): void {
+    if (this.parked <= 0) throw new Error('unpark() without park()');
+    this.parked--;
+  }
+
+  onStalled(listener: () => void): void {
+    this.stalledListeners.add(listener);
+    this.checkStalled();
+  }
+
+  // Listeners run on a later tick: one may emit, and the caller may be handling a batch.
+  private checkStalled(): void {
+    if (this.stalled && this.stalledListeners.size > 0) queueMicrotask(() => this.notifyStalled());
+  }
+
+  private notifyStalled(): void {
+    if (!this.stalled || this.stalledListeners.size === 0) return;
+    const ls = [...this.stalledListeners];
+    this.stalledListeners.clear();
+    for (const l of ls) l();
+  }
+
   /** Resolves when a slot is free and takes it; rejects if `signal` aborts while waiting. */
   async acquire(signal?: AbortSignal): Promise<void> {
     while (this.inFlight >= this.size) {
       if (signal?.aborted) throw new Error('aborted');
-      await new Promise<void>((resolve) => {
-        const wake = () => { signal?.removeEventListener('abort', wake); resolve(); };
-        this.waiters.push(wake);
-        signal?.addEventListener('abort', wake, { once: true });
-      });
+      this.waiting++;
+      this.checkStalled();
+      try {
+        await new Promise<void>((resolve) => {
+          const wake = () => { signal?.removeEventListener('abort', wake); resolve(); };
+          this.waiters.push(wake);
+          signal?.addEventListener('abort', wake, { once: true });
+        });
+      } finally {
+        this.waiting--;
+      }
     }
     this.inFlight++;
     if (this.inFlight > this.peak) this.peak = this.inFlight;
   }
 
   release(): void {
+    if (this.inFlight <= 0) throw new Error('credit released more often than acquired');
     this.inFlight--;
     // Wake everyone: acquirers and drainers re-check their own condition.
     const ws = this.waiters;
@@ -139,6 +246,6 @@ export class CreditWindow {
     return new Ack(() => {
       onAcked?.();
       this.release();
-    });
+    }, this);
   }
 }

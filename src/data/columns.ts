@@ -85,7 +85,7 @@ export abstract class ColumnBuilder {
   }
 }
 
-function grow<T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(a: T, min: number): T {
+function grow<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array | Float64Array>(a: T, min: number): T {
   let n = Math.max(16, a.length * 2);
   while (n < min) n *= 2;
   const b = new (a.constructor as new (n: number) => T)(n);
@@ -481,22 +481,27 @@ export class SubnetBuilder extends ColumnBuilder {
   }
 }
 
-/** port: uint32 = number | protocol << 16 (see values.ts Port). */
+/**
+ * port: the number alone as UInt16, so that other Arrow tools read a plain number. The
+ * protocol of a row is its transport column's (ports.ts): a Port value's protocol is not
+ * stored here, the source writes it to that column.
+ */
 export class PortBuilder extends ColumnBuilder {
-  private values = new Uint32Array(128);
-  appendPacked(packed: number): void {
+  private values = new Uint16Array(128);
+  /** Appends a port number (0-65535; the parsers check the range). */
+  appendNumber(n: number): void {
     if (this.length >= this.values.length) this.values = grow(this.values, this.length + 1);
-    this.values[this.length] = packed;
+    this.values[this.length] = n;
     if (this.nullCount !== 0) this.setValid(this.length);
     this.length++;
   }
   append(value: Value): void {
     if (value === null) return this.appendNull();
-    if (value instanceof Port) return this.appendPacked(value.pack());
-    if (typeof value === 'number') return this.appendPacked(value);
-    if (typeof value === 'bigint') return this.appendPacked(Number(value));
-    if (typeof value === 'string') return this.appendPacked(Port.parse(value).pack());
-    throw new TypeError(`expected a port, got ${String(value)}`);
+    if (value instanceof Port) return this.appendNumber(value.number);
+    if (typeof value === 'string') return this.appendNumber(Port.parse(value).number);
+    const n = typeof value === 'bigint' ? Number(value) : value;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535) return this.appendNumber(n);
+    throw new TypeError(`expected a port (0-65535), got ${String(value)}`);
   }
   protected pushEmpty(): void {
     if (this.length >= this.values.length) this.values = grow(this.values, this.length + 1);
@@ -506,8 +511,8 @@ export class PortBuilder extends ColumnBuilder {
     const nullBitmap = this.takeValidity();
     const { length, nullCount } = this.resetCounts();
     const data = this.values.subarray(0, length);
-    this.values = new Uint32Array(this.values.length);
-    return arrow.makeData({ type: new arrow.Uint32(), length, nullCount, nullBitmap, data });
+    this.values = new Uint16Array(this.values.length);
+    return arrow.makeData({ type: new arrow.Uint16(), length, nullCount, nullBitmap, data });
   }
 }
 

@@ -16,7 +16,13 @@ interface Spec<S extends z.ZodType> {
   readonly options: S;
 }
 
-export interface SourceSpec<S extends z.ZodType = z.ZodType> extends Spec<S> {
+/** Sources and sinks may use a shared endpoint of one kind, named by their `endpoint` option. */
+interface UsesEndpoint {
+  /** The endpoint kind (`channel`, later `broker`, `kafka`) that the `endpoint` option must name. */
+  readonly endpoint?: string;
+}
+
+export interface SourceSpec<S extends z.ZodType = z.ZodType> extends Spec<S>, UsesEndpoint {
   readonly kind: 'source';
   /** A cold Observable: reading starts on subscribe and stops on unsubscribe. */
   create(options: z.output<S>, ctx: NodeContext): Observable<Batch>;
@@ -28,18 +34,49 @@ export interface OperatorSpec<S extends z.ZodType = z.ZodType> extends Spec<S> {
 }
 
 /**
- * A sink receives batches one at a time, in order: write() resolves when the batch is
- * durably handled (written and flushed to the OS, sent and confirmed); the runner then
- * acks it. close() flushes and releases resources after the last batch.
+ * A sink receives batches in order. write() resolves when the batch is durably handled
+ * (written and flushed to the OS, sent and confirmed); the runner then acks that batch.
+ *
+ * By default one write is in flight at a time. A sink that confirms asynchronously (a
+ * Kafka producer, a Broker peer) sets `maxInFlight`: the runner then calls write() for up
+ * to that many batches without waiting, still in input order, and acks each batch when
+ * its own promise resolves, in whatever order confirmations arrive. A write that rejects
+ * is never acked (the batch was not delivered) and fails the pipeline.
+ *
+ * Exactly one of close() or abort() is called, after every write has settled:
+ * close() after the last batch when all went well; abort(reason) when any node of the
+ * pipeline failed or the sink's own write failed. abort() must leave what was written
+ * well-formed (an Arrow file gets its footer, a text file ends at a whole batch) and
+ * release every resource; what was never written stays unwritten.
  */
 export interface Sink {
   write(batch: Batch): Promise<void> | void;
   close(): Promise<void> | void;
+  abort(reason: unknown): Promise<void> | void;
+  /** Writes in flight at once (default 1); the runner's bound on unconfirmed batches. */
+  readonly maxInFlight?: number;
 }
 
-export interface SinkSpec<S extends z.ZodType = z.ZodType> extends Spec<S> {
+export interface SinkSpec<S extends z.ZodType = z.ZodType> extends Spec<S>, UsesEndpoint {
   readonly kind: 'sink';
   create(options: z.output<S>, ctx: NodeContext): Sink | Promise<Sink>;
 }
 
 export type ComponentSpec = SourceSpec | OperatorSpec | SinkSpec;
+
+/**
+ * A connection several nodes share (a Broker endpoint, a Kafka client, an in-process
+ * channel), declared once under `endpoints:` and named by sources and sinks with
+ * `endpoint: <name>`. The runner opens it before any node is created and closes it
+ * after the last node using it is done.
+ */
+export interface Endpoint {
+  /** The endpoint kind, e.g. `channel`; nodes check it before using the endpoint. */
+  readonly type: string;
+  close(): Promise<void> | void;
+}
+
+export interface EndpointSpec<S extends z.ZodType = z.ZodType> extends Spec<S> {
+  readonly kind: 'endpoint';
+  open(options: z.output<S>, ctx: { readonly name: string; readonly baseDir: string }): Endpoint | Promise<Endpoint>;
+}

@@ -1,5 +1,10 @@
 // What every pipeline node (source, operator, sink) is given by the runner: its name,
-// where relative paths resolve, counters for progress, and a place to say things.
+// where relative paths resolve, counters for progress, a place to say things, the
+// pipeline's shared endpoints, and the node's policy for per-schema errors.
+
+import type { Endpoint } from './component.js';
+import type { IdAllocator } from './ids.js';
+import type { Schema } from './types.js';
 
 export interface NodeStats {
   /** Events (rows) this node emitted (sources, operators) or wrote (sinks). */
@@ -24,6 +29,17 @@ export interface NodeContext {
   readonly stats: NodeStats;
   /** Writes a diagnostic line for the user (stderr, prefixed with the node name). */
   readonly log: (message: string) => void;
+  /** The pipeline's endpoint of that name (opened before any node starts); undefined if none. */
+  readonly endpoint?: (name: string) => Endpoint | undefined;
+  /**
+   * For operators: the batches of `schema` cannot be processed (e.g. a query's type error
+   * against it). Returns true when the node's `on_error` drops that schema (the operator
+   * releases the batch and goes on; later batches of the schema never reach it), false
+   * when the error must fail the pipeline (the default, `on_error: fail`).
+   */
+  readonly schemaError?: (schema: Schema, error: unknown) => boolean;
+  /** Where a source takes its event ids from; absent, each source counts from 0. */
+  readonly ids?: IdAllocator;
 }
 
 /** A context for programmatic use and tests. */

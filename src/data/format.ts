@@ -6,6 +6,8 @@
 // `data.offset + row`; list children are not sliced (offsets index them directly).
 
 import type * as arrow from 'apache-arrow';
+import type { Batch } from './batch.js';
+import { rowProtocols } from './ports.js';
 import type { Type, TypeKind } from './types.js';
 import { isV4Mapped, formatAddress, protocolName } from './values.js';
 
@@ -97,16 +99,17 @@ export type Cell = (row: number, out: ByteBuffer) => void;
 
 /**
  * How a text format prints each type. A method receives the column's Data (never null
- * rows: cellWriter handles validity) and returns a Cell for its rows.
+ * rows: cellWriter handles validity) and returns a Cell for its rows; a port column also
+ * gets its rows' IANA protocol numbers when the schema says where they are (ports.ts).
  */
-export interface TextDialect extends TypeVisitor<[data: arrow.Data], Cell> {
+export interface TextDialect extends TypeVisitor<[data: arrow.Data, protocols?: Uint8Array], Cell> {
   /** How an unset value is written. */
   nil(out: ByteBuffer): void;
 }
 
 /** A writer for rows of `data`; unset rows print as the dialect's nil. */
-export function cellWriter(type: Type, data: arrow.Data, dialect: TextDialect): Cell {
-  const write = visitType(type, dialect, data);
+export function cellWriter(type: Type, data: arrow.Data, dialect: TextDialect, protocols?: Uint8Array): Cell {
+  const write = visitType(type, dialect, data, protocols);
   if (data.nullCount === 0 || !data.nullBitmap || data.nullBitmap.length === 0 || type.kind === 'none') return write;
   const bits = data.nullBitmap;
   const base = data.offset;
@@ -115,6 +118,13 @@ export function cellWriter(type: Type, data: arrow.Data, dialect: TextDialect): 
     if ((bits[i >>> 3]! & (1 << (i & 7))) !== 0) write(row, out);
     else dialect.nil(out);
   };
+}
+
+/** cellWriter for top-level column `column` of a batch: ports print with their row's protocol. */
+export function columnCell(batch: Batch, column: number, dialect: TextDialect): Cell {
+  const columns = batch.data.data.children;
+  const type = batch.schema.fields[column]!.type;
+  return cellWriter(type, columns[column]!, dialect, type.kind === 'port' ? rowProtocols(batch.schema, columns, column) : undefined);
 }
 
 /** True when row is unset (top-level columns: sinks that omit unset fields ask first). */
@@ -295,7 +305,7 @@ export function utf8SequenceLength(src: Uint8Array, i: number, end: number): num
 
 const HEX = '0123456789abcdef';
 
-/** `/tcp`, `/udp`, ... by IANA protocol number (the high bits of a packed port). */
+/** `/tcp`, `/udp`, ... by IANA protocol number (`/?` for 0, unknown). */
 const PORT_SUFFIX: string[] = Array.from({ length: 256 }, (_, n) => `/${protocolName(n)}`);
 
 /** Writes `\xHH` for one byte (lower-case hex, as Zeek does). */
@@ -440,7 +450,7 @@ export function zeekTsvDialect(format: ZeekTsvFormat): TextDialect {
       address: (_t, data) => { const v = data.values as Uint8Array; return (row, out) => writeAddress(out, v, row * 16); },
       subnet: (_t, data) => subnetCell(data),
       // Zeek logs the protocol in its own column (`proto`); a port is its number.
-      port: (_t, data) => { const v = data.values as Uint32Array; return (row, out) => out.ascii(String(v[row]! & 0xffff)); },
+      port: (_t, data) => { const v = data.values as Uint16Array; return (row, out) => out.ascii(String(v[row]!)); },
       enum: (_t, data) => {
         const entries = dictionaryEntries(data);
         const idx = data.values as Int32Array;
@@ -592,10 +602,10 @@ export function jsonDialect(format: JsonFormat): TextDialect {
       return (row, out) => { out.byte(0x22); writeAddress(out, v, row * 16); out.byte(0x22); };
     },
     subnet: (_t, data) => { const c = subnetCell(data); return (row, out) => { out.byte(0x22); c(row, out); out.byte(0x22); }; },
-    port: (_t, data) => {
-      const v = data.values as Uint32Array;
-      if (format.port === 'number') return (row, out) => out.ascii(String(v[row]! & 0xffff));
-      return (row, out) => { const p = v[row]!; out.byte(0x22); out.ascii(String(p & 0xffff)); out.ascii(PORT_SUFFIX[p >>> 16] ?? '/?'); out.byte(0x22); };
+    port: (_t, data, protocols) => {
+      const v = data.values as Uint16Array;
+      if (format.port === 'number') return (row, out) => out.ascii(String(v[row]!));
+      return (row, out) => { out.byte(0x22); out.ascii(String(v[row]!)); out.ascii(PORT_SUFFIX[protocols ? protocols[row]! : 0]!); out.byte(0x22); };
     },
     enum: (_t, data) => {
       const entries = dictionaryEntries(data);
@@ -729,9 +739,9 @@ export function asciiDialect(format: AsciiFormat): TextDialect {
     blob: (_t, data) => self.string({ kind: 'string' }, data),
     address: (_t, data) => { const v = data.values as Uint8Array; return (row, out) => writeAddress(out, v, row * 16); },
     subnet: (_t, data) => subnetCell(data),
-    port: (_t, data) => {
-      const v = data.values as Uint32Array;
-      return (row, out) => { const p = v[row]!; out.ascii(String(p & 0xffff)); out.ascii(PORT_SUFFIX[p >>> 16] ?? '/?'); };
+    port: (_t, data, protocols) => {
+      const v = data.values as Uint16Array;
+      return (row, out) => { out.ascii(String(v[row]!)); out.ascii(PORT_SUFFIX[protocols ? protocols[row]! : 0]!); };
     },
     enum: (_t, data) => {
       const entries = dictionaryEntries(data);

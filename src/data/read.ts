@@ -1,10 +1,12 @@
 // Reading Vastflow values out of Arrow columns, one visitor case per type. Times and
-// durations come from the raw int64 words (Arrow's get() would round them to ms).
+// durations come from the raw int64 words (Arrow's get() would round them to ms); a port
+// takes its protocol from the row's transport column (ports.ts).
 
 import type * as arrow from 'apache-arrow';
 import type { Batch } from './batch.js';
+import { rowProtocols } from './ports.js';
 import type { Type } from './types.js';
-import { Address, Port, Subnet, type Value } from './values.js';
+import { Address, Port, protocolName, Subnet, type Value } from './values.js';
 
 export type Reader = (row: number) => Value;
 
@@ -17,17 +19,21 @@ export function isValid(data: arrow.Data, row: number): boolean {
 
 const decoder = new TextDecoder();
 
-/** A reader of one column (a single Arrow Data chunk, as Vastflow batches have). */
-export function columnReader(type: Type, data: arrow.Data): Reader {
+/**
+ * A reader of one column (a single Arrow Data chunk, as Vastflow batches have). `protocols`
+ * gives a port column's per-row IANA protocol numbers (ports.ts rowProtocols); without it
+ * every port reads as `n/?`.
+ */
+export function columnReader(type: Type, data: arrow.Data, protocols?: Uint8Array): Reader {
   const nullable = data.nullCount > 0;
   // Arrow JS slices re-base value buffers and offsets but not bitmaps: values are read at
   // `row`, validity and bool bits at `data.offset + row`.
-  const read = rawReader(type, data);
+  const read = rawReader(type, data, protocols);
   if (!nullable) return read;
   return (row) => (isValid(data, row) ? read(row) : null);
 }
 
-function rawReader(type: Type, data: arrow.Data): Reader {
+function rawReader(type: Type, data: arrow.Data, protocols: Uint8Array | undefined): Reader {
   switch (type.kind) {
     case 'none':
       return () => null;
@@ -79,8 +85,9 @@ function rawReader(type: Type, data: arrow.Data): Reader {
       };
     }
     case 'port': {
-      const v = data.values as Uint32Array;
-      return (row) => Port.unpack(v[row]!);
+      const v = data.values as Uint16Array;
+      if (!protocols) return (row) => new Port(v[row]!);
+      return (row) => new Port(v[row]!, protocolName(protocols[row]!));
     }
     case 'list': case 'set': {
       const offs = data.valueOffsets as Int32Array;
@@ -116,7 +123,9 @@ function rawReader(type: Type, data: arrow.Data): Reader {
 
 /** Readers for every column of a batch, in schema order. */
 export function batchReaders(batch: Batch): Reader[] {
-  return batch.schema.fields.map((f, i) => columnReader(f.type, batch.data.getChildAt(i)!.data[0]!));
+  const columns = batch.data.data.children;
+  return batch.schema.fields.map((f, i) =>
+    columnReader(f.type, columns[i]!, f.type.kind === 'port' ? rowProtocols(batch.schema, columns, i) : undefined));
 }
 
 /** All rows of a batch as records keyed by field name (tests, small outputs). */

@@ -3,6 +3,8 @@
 
 import * as arrow from 'apache-arrow';
 import { arrowSchema } from './arrow.js';
+import { replaceData, type Batch } from './batch.js';
+import type { Selection } from './selection.js';
 import type { Schema } from './types.js';
 
 /**
@@ -41,6 +43,11 @@ export function takeRows(schema: Schema, data: arrow.RecordBatch, indices: Uint3
     else { start[count] = row; length[count] = 1; count++; }
   }
   return gatherBatch(data.schema, [data], { sources: [], source, start, length, count, rows: indices.length });
+}
+
+/** The selected rows of a batch with their event ids, carrying the batch's ack. */
+export function takeBatch(batch: Batch, rows: Selection): Batch {
+  return replaceData(batch, takeRows(batch.schema, batch.data, rows), batch.schema, batch.ids.select(rows));
 }
 
 /** Appends record batches of one schema (in order) into a single-chunk batch. */

@@ -90,9 +90,9 @@ const protoNumbers: Record<PortProtocol, number> = { '?': 0, icmp: 1, tcp: 6, ud
 const protoNames = new Map<number, PortProtocol>(Object.entries(protoNumbers).map(([k, v]) => [v, k as PortProtocol]));
 
 /**
- * A transport port with protocol. In Arrow a port is one uint32: the number in the low
- * 16 bits and the IANA protocol number above it, so ports of unknown protocol (Zeek logs)
- * read as the plain port number in any Arrow tool.
+ * A transport port with protocol. In Arrow a port column holds only the number (UInt16,
+ * so any Arrow tool reads it as a number); the protocol is the row's transport column
+ * that the field's metadata names (ports.ts), or `?` when there is none.
  */
 export class Port {
   constructor(readonly number: number, readonly protocol: PortProtocol = '?') {}
@@ -103,23 +103,17 @@ export class Port {
     return new Port(Number(m[1]), (m[2] ?? '?') as PortProtocol);
   }
 
-  static unpack(packed: number): Port {
-    return new Port(packed & 0xffff, protoNames.get(packed >>> 16) ?? '?');
-  }
-
-  pack(): number {
-    return packPort(this.number, this.protocol);
-  }
-
   toString(): string {
     return `${this.number}/${this.protocol}`;
   }
 }
 
-export function packPort(number: number, protocol: PortProtocol): number {
-  return (number & 0xffff) | (protoNumbers[protocol] << 16);
+/** The IANA protocol number of a port protocol (0 for `?`). */
+export function protocolNumber(protocol: PortProtocol): number {
+  return protoNumbers[protocol];
 }
 
+/** The port protocol of an IANA protocol number; `?` for numbers that carry no ports. */
 export function protocolName(n: number): PortProtocol {
   return protoNames.get(n) ?? '?';
 }

@@ -8,8 +8,8 @@ export const dropOptions = z.strictObject({
   fields: z.array(z.string().min(1)).min(1).describe('fields to remove, e.g. [uid, tunnel_parents]'),
 });
 
-export function drop(options: { fields: readonly string[] }) {
-  return projectionOperator((schema) => schema.fields.flatMap((f, i) => (fieldMatches(f.name, options.fields) ? [] : [i])));
+export function drop(options: { fields: readonly string[] }, log?: (message: string) => void) {
+  return projectionOperator((schema) => schema.fields.flatMap((f, i) => (fieldMatches(f.name, options.fields) ? [] : [i])), log && { fields: options.fields, log });
 }
 
 export const dropSpec: OperatorSpec<typeof dropOptions> = {
@@ -17,5 +17,5 @@ export const dropSpec: OperatorSpec<typeof dropOptions> = {
   type: 'drop',
   description: 'remove the given fields',
   options: dropOptions,
-  create: (options) => drop(options),
+  create: (options, ctx) => drop(options, ctx.log),
 };

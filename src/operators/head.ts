@@ -2,7 +2,7 @@
 // A batch that crosses the limit is cut; its ack is carried by the cut batch.
 
 import { z } from 'zod';
-import { replaceData } from '../data/batch.js';
+import { sliceBatch } from '../data/batch.js';
 import type { OperatorSpec } from '../data/component.js';
 import { operate } from './operate.js';
 
@@ -21,7 +21,7 @@ export function head(options: { count: number }) {
           left -= n;
           out.next(b);
         } else {
-          out.next(replaceData(b, b.data.slice(0, left)));
+          out.next(sliceBatch(b, 0, left));
           left = 0;
         }
         if (left === 0) out.complete();

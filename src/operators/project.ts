@@ -5,6 +5,8 @@ import * as arrow from 'apache-arrow';
 import type { OperatorFunction } from 'rxjs';
 import { replaceData, type Batch } from '../data/batch.js';
 import type { Schema } from '../data/types.js';
+import { didYouMean } from '../query/nearest.js';
+import { missingFieldWarnings, type MissingName } from '../query/warnings.js';
 import { operate } from './operate.js';
 
 /** Field matcher: exact dotted name, or a record prefix (`id` keeps `id.orig_h`, `id.resp_h`, ...). */
@@ -46,12 +48,31 @@ export function projector(choose: (schema: Schema) => number[]): (batch: Batch) 
   };
 }
 
-/** An operator keeping the fields `choose` picks per schema; batches left with none are acked and dropped. */
-export function projectionOperator(choose: (schema: Schema) => number[]): OperatorFunction<Batch, Batch> {
+/** The names of `wanted` that match no field of `schema`, with the nearest field or record name. */
+export function missingFields(schema: Schema, wanted: readonly string[]): MissingName[] {
+  const names = new Set<string>();
+  for (const f of schema.fields) {
+    const parts = f.name.split('.');
+    for (let i = 1; i <= parts.length; i++) names.add(parts.slice(0, i).join('.'));
+  }
+  return wanted.filter((w) => !schema.fields.some((f) => fieldMatches(f.name, [w])))
+    .map((name) => ({ name, message: `no field '${name}' in ${schema.name}${didYouMean(name, names)}` }));
+}
+
+/**
+ * An operator keeping the fields `choose` picks per schema; batches left with none are
+ * acked and dropped. With `check`, says once per schema which of its names it lacks.
+ */
+export function projectionOperator(
+  choose: (schema: Schema) => number[],
+  check?: { readonly fields: readonly string[]; readonly log: (message: string) => void },
+): OperatorFunction<Batch, Batch> {
   return operate(() => {
     const apply = projector(choose);
+    const warn = check && missingFieldWarnings(check.log, check.fields, (schema) => missingFields(schema, check.fields));
     return {
       batch(b, out) {
+        warn?.(b.schema);
         const r = apply(b);
         if (r) out.next(r);
         else b.ack.release();

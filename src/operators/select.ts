@@ -10,7 +10,7 @@ export const selectOptions = z.strictObject({
   fields: z.array(z.string().min(1)).min(1).describe('fields to keep, e.g. [ts, id, service]'),
 });
 
-export function select(options: { fields: readonly string[] }) {
+export function select(options: { fields: readonly string[] }, log?: (message: string) => void) {
   return projectionOperator((schema) => {
     const out: number[] = [];
     for (const w of options.fields) {
@@ -19,7 +19,7 @@ export function select(options: { fields: readonly string[] }) {
       });
     }
     return out;
-  });
+  }, log && { fields: options.fields, log });
 }
 
 export const selectSpec: OperatorSpec<typeof selectOptions> = {
@@ -27,5 +27,5 @@ export const selectSpec: OperatorSpec<typeof selectOptions> = {
   type: 'select',
   description: 'keep only the given fields',
   options: selectOptions,
-  create: (options) => select(options),
+  create: (options, ctx) => select(options, ctx.log),
 };

@@ -1,7 +1,8 @@
 // The component registry: `type` name -> spec. The loader knows components only
 // through this table; adding a format means adding one line here.
 
-import type { ComponentSpec } from '../data/component.js';
+import type { ComponentSpec, EndpointSpec } from '../data/component.js';
+import { channelEndpointSpec } from '../endpoints/channel.js';
 import { dropSpec } from '../operators/drop.js';
 import { headSpec } from '../operators/head.js';
 import { rebatchSpec } from '../operators/rebatch.js';
@@ -9,6 +10,7 @@ import { selectSpec } from '../operators/select.js';
 import { whereSpec } from '../operators/where.js';
 import { arrowSinkSpec } from '../sinks/arrow.js';
 import { asciiSinkSpec } from '../sinks/ascii.js';
+import { channelSinkSpec } from '../sinks/channel.js';
 import { csvSinkSpec } from '../sinks/csv.js';
 import { jsonSinkSpec } from '../sinks/json.js';
 import { pcapSinkSpec } from '../sinks/pcap.js';
@@ -16,6 +18,7 @@ import { zeekJsonSinkSpec } from '../sinks/zeek-json.js';
 import { zeekTsvSinkSpec } from '../sinks/zeek-tsv.js';
 import { arrowSourceSpec } from '../sources/arrow.js';
 import { bgpdumpSpec } from '../sources/bgpdump.js';
+import { channelSourceSpec } from '../sources/channel.js';
 import { jsonSourceSpec } from '../sources/json.js';
 import { pcapSourceSpec } from '../sources/pcap.js';
 import { zeekJsonSourceSpec } from '../sources/zeek-json.js';
@@ -23,11 +26,11 @@ import { zeekTsvSpec } from '../sources/zeek-tsv.js';
 
 const all = [
   // sources
-  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec,
+  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec,
   // operators
   whereSpec, headSpec, selectSpec, dropSpec, rebatchSpec,
   // sinks
-  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec,
+  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec,
 ] as readonly ComponentSpec[];
 
 /** Every component; a type name may exist once per kind (`zeek-tsv` is a source and a sink). */
@@ -39,4 +42,11 @@ export function findComponent(kind: ComponentSpec['kind'], type: string): Compon
 
 export function componentsOf(kind: ComponentSpec['kind']): ComponentSpec[] {
   return all.filter((c) => c.kind === kind);
+}
+
+/** Kinds of shared endpoints for the `endpoints:` section. */
+export const endpointKinds: readonly EndpointSpec[] = [channelEndpointSpec] as readonly EndpointSpec[];
+
+export function findEndpoint(type: string): EndpointSpec | undefined {
+  return endpointKinds.find((e) => e.type === type);
 }

@@ -4,8 +4,10 @@
 // except `== nil`/`!= nil`, so every kernel skips rows whose validity bit is clear.
 
 import type * as arrow from 'apache-arrow';
+import type { Selection } from '../data/selection.js';
 import type { Type, TypeKind } from '../data/types.js';
-import { isV4Mapped } from '../data/values.js';
+import { sourceProtocols } from '../data/ports.js';
+import { isV4Mapped, protocolNumber } from '../data/values.js';
 import type { Literal, RelOp } from './ast.js';
 import { nowNanos } from './literals.js';
 import type { Bound } from './resolve.js';
@@ -24,7 +26,7 @@ type Factory = (column: arrow.Data, now: bigint) => Kernel;
 type Node = (columns: readonly arrow.Data[], now: bigint) => Kernel;
 
 /** Compiles a resolved query into a function from a batch to the indices of its matching rows. */
-export function compileSelect(bound: Bound): (data: arrow.RecordBatch) => Uint32Array {
+export function compileSelect(bound: Bound): (data: arrow.RecordBatch) => Selection {
   const node = compileNode(bound);
   // One scratch selection per compiled query, reused across batches; results are copies.
   let scratch = new Uint32Array(0);
@@ -50,6 +52,11 @@ function compileNode(b: Bound): Node {
     case 'const':
       return b.value ? () => copyAll : () => none;
     case 'test': {
+      if (b.field.type.kind === 'port' && b.value.kind === 'port' && b.value.value.protocol !== '?') {
+        // `80/tcp` also reads the row's protocol, from the column the port's metadata names.
+        const { op, value, protocol, column } = b;
+        return (columns) => portKernel(op, value, columns[column]!, sourceProtocols(protocol, columns, columns[column]!.length) ?? null);
+      }
       const factory = testFactory(b.field.type, b.op, b.value);
       return (columns, now) => factory(columns[b.column]!, now);
     }
@@ -165,7 +172,7 @@ const factories: { readonly [K in TypeKind]: FactoryFor } = {
   enum: (_type, op, value) => enumFactory(op, value),
   address: (_type, op, value) => addressFactory(op, value),
   subnet: (_type, op, value) => subnetFactory(op, value),
-  port: (_type, op, value) => portFactory(op, value),
+  port: (_type, op, value) => (data) => portKernel(op, value, data, null),
   list: (type, op, value) => containerFactory(type, op, value),
   set: (type, op, value) => containerFactory(type, op, value),
   map: () => () => none,
@@ -314,31 +321,45 @@ function realFactory(op: RelOp, value: Literal): Factory {
 }
 
 // ---------------------------------------------------------------------------------------
-// port: uint32 = number | protocol << 16. A protocol in the literal must match; `53/?`
-// and plain numbers compare the number only.
+// port: UInt16 numbers. A protocol in the literal (`80/tcp`) must equal the row's protocol
+// (IANA numbers per row from ports.ts; null: every row's is unknown); `53/?` and plain
+// numbers compare the number only.
 
-function portFactory(op: RelOp, value: Literal): Factory {
+function portKernel(op: RelOp, value: Literal, data: arrow.Data, protocols: Uint8Array | null): Kernel {
   const number = value.kind === 'port' ? value.value.number : Number((value as { value: bigint }).value);
-  const protoMask = value.kind === 'port' && value.value.protocol !== '?' ? 0xffff0000 : 0;
-  const protoWant = protoMask === 0 ? 0 : (value.kind === 'port' ? value.value.pack() & 0xffff0000 : 0);
+  const protocol = value.kind === 'port' ? value.value.protocol : '?';
   const [lo0, hi0] = op === '<' ? [0, number - 1] : op === '<=' ? [0, number] : op === '>' ? [number + 1, 0xffff]
     : op === '>=' ? [number, 0xffff] : [number, number];
   const negate0 = op === '!=';
-  return (data) => {
-    const x0 = data.values as Uint32Array;
-    const bits0 = nullBits(data);
-    const off0 = data.offset;
+  const x0 = data.values as Uint16Array;
+  const bits0 = nullBits(data);
+  const off0 = data.offset;
+  if (protocol === '?') {
     return (sel, n, out) => {
-      const x = x0, bits = bits0, off = off0, lo = lo0, hi = hi0, negate = negate0, pm = protoMask, pw = protoWant;
+      const x = x0, bits = bits0, off = off0, lo = lo0, hi = hi0, negate = negate0;
       let m = 0;
       for (let k = 0; k < n; k++) {
         const i = sel === null ? k : sel[k]!;
         if (bits !== null) { const b = off + i; if ((bits[b >>> 3]! & (1 << (b & 7))) === 0) continue; }
-        const v = x[i]!, p = v & 0xffff;
-        if ((p >= lo && p <= hi && ((v & pm) >>> 0) === pw) !== negate) out[m++] = i;
+        const p = x[i]!;
+        if ((p >= lo && p <= hi) !== negate) out[m++] = i;
       }
       return m;
     };
+  }
+  // No protocol anywhere: no row is `80/tcp`, every set row is `!= 80/tcp`.
+  if (protocols === null) return negate0 ? nilKernel(data, false) : none;
+  const want0 = protocolNumber(protocol);
+  return (sel, n, out) => {
+    const x = x0, bits = bits0, off = off0, lo = lo0, hi = hi0, negate = negate0, protos = protocols, want = want0;
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const i = sel === null ? k : sel[k]!;
+      if (bits !== null) { const b = off + i; if ((bits[b >>> 3]! & (1 << (b & 7))) === 0) continue; }
+      const p = x[i]!;
+      if ((p >= lo && p <= hi && protos[i] === want) !== negate) out[m++] = i;
+    }
+    return m;
   };
 }
 

@@ -3,16 +3,20 @@
 // and evaluation live in their own modules so the store's index planner can reuse them.
 
 import type * as arrow from 'apache-arrow';
+import type { Selection } from '../data/selection.js';
 import { formatType, type Schema } from '../data/types.js';
-import type { Expr, Predicate } from './ast.js';
+import type { Expr, Predicate, Span } from './ast.js';
 import { compileSelect } from './evaluate.js';
+import { nearestName } from './nearest.js';
 import { normalize } from './normalize.js';
 import { parseQuery } from './parser.js';
-import { checkExtractor, resolve, type Bound } from './resolve.js';
+import { checkExtractor, resolve, suffixMatches, type Bound } from './resolve.js';
 
 export { QueryError } from './errors.js';
 export { parseQuery } from './parser.js';
 export { normalize } from './normalize.js';
+export { MAX_QUERY_DEPTH } from './parser.js';
+export { didYouMean, nearestName } from './nearest.js';
 export { resolve, suffixMatches, type Bound, type Test } from './resolve.js';
 export { formatExpr, formatLiteral, type Expr, type Literal, type Operand, type Predicate, type RelOp } from './ast.js';
 
@@ -24,7 +28,19 @@ export interface SchemaFilter {
   /** True when every row matches without looking at the data (e.g. `&type == "zeek.conn"`). */
   readonly matchesAll: boolean;
   /** Indices of the matching rows, ascending; nil never matches (except `== nil`/`!= nil`). */
-  select(data: arrow.RecordBatch): Uint32Array;
+  select(data: arrow.RecordBatch): Selection;
+}
+
+/** A field name of a query that names no field of some schema. */
+export interface UnresolvedField {
+  /** The name as written, e.g. `duraton`. */
+  readonly name: string;
+  /** Where the query first names it. */
+  readonly span: Span;
+  /** The nearest name that would resolve in the schema, e.g. `duration`. */
+  readonly suggestion: string | undefined;
+  /** `no field 'duraton' in zeek.conn; did you mean 'duration'?` */
+  readonly message: string;
 }
 
 export interface Query {
@@ -38,6 +54,13 @@ export interface Query {
    * predicate dropped there). Throws QueryError for type errors in that schema.
    */
   forSchema(schema: Schema): SchemaFilter | undefined;
+  /** The field names of the query (each once, in query order). */
+  readonly fields: readonly string[];
+  /**
+   * The field names that match no field of `schema` (by suffix at a component boundary),
+   * each with the nearest name that would; empty when every name resolves.
+   */
+  unresolved(schema: Schema): UnresolvedField[];
 }
 
 /** Parses and normalises a query; throws QueryError for syntax errors and schema-independent type errors. */
@@ -49,10 +72,25 @@ export function compileQuery(text: string): Query {
   const byKey = new Map<string, Entry>();
   // Sources hand out the same Schema object for every batch: skip building the key then.
   const bySchema = new WeakMap<Schema, Entry>();
+  const fields = new Map<string, Span>();
+  forEachPredicate(expr, (p) => {
+    for (const o of [p.lhs, p.rhs]) if (o.kind === 'field' && !fields.has(o.name)) fields.set(o.name, o.span);
+  });
   return {
     text,
     expr,
     normalized,
+    fields: [...fields.keys()],
+    unresolved(schema) {
+      const out: UnresolvedField[] = [];
+      for (const [name, span] of fields) {
+        if (suffixMatches(schema, name).length > 0) continue;
+        const suggestion = nearestName(name, fieldSuffixes(schema));
+        const message = `no field '${name}' in ${schema.name}${suggestion === undefined ? '' : `; did you mean '${suggestion}'?`}`;
+        out.push({ name, span, suggestion, message });
+      }
+      return out;
+    },
     forSchema(schema) {
       let entry = bySchema.get(schema);
       if (!entry) {
@@ -79,6 +117,19 @@ function makeFilter(schema: Schema, bound: Bound): SchemaFilter | undefined {
   const matchesAll = bound.kind === 'const';
   const select = compileSelect(bound);
   return { schema, bound, matchesAll, select };
+}
+
+/**
+ * Every name that resolves in a schema, shortest first: each field's full name
+ * `<schema>.<path>` cut at every dot (`duration`, `conn.duration`, `zeek.conn.duration`).
+ */
+function fieldSuffixes(schema: Schema): string[] {
+  const names = new Set<string>();
+  for (const f of schema.fields) {
+    const parts = `${schema.name}.${f.name}`.split('.');
+    for (let i = parts.length - 1; i >= 0; i--) names.add(parts.slice(i).join('.'));
+  }
+  return [...names].sort((a, b) => a.split('.').length - b.split('.').length);
 }
 
 function schemaKey(schema: Schema): string {

@@ -38,12 +38,28 @@ const relOps: readonly [string, RelOp][] = [
 
 const OPERATORS = "'==', '!=', '<', '<=', '>', '>=', 'in', 'ni', '!in', '!ni', '~' or '!~'";
 
+/**
+ * How deeply parentheses, `!` and lists/sets may nest. The parser and every later pass
+ * recurse once per level, so the bound turns a hostile query (10,000 `(`) into a located
+ * error instead of a stack overflow; flat chains (`a || b || ...`) are loops and unbounded.
+ */
+export const MAX_QUERY_DEPTH = 256;
+
 const identStart = /[A-Za-z_]/;
 const identPart = /[A-Za-z0-9_]/;
 
 class Parser {
   pos = 0;
+  /** Open parentheses, negations and containers around the current position. */
+  private depth = 0;
   constructor(readonly text: string) {}
+
+  /** Enters one nesting level at `at` (the `(`, `!`, `[` or `{`); leave with `this.depth--`. */
+  private enter(at: number): void {
+    if (++this.depth > MAX_QUERY_DEPTH) {
+      throw this.fail(at, `the query nests deeper than ${MAX_QUERY_DEPTH} levels of parentheses, '!', lists and sets; write it flatter`);
+    }
+  }
 
   atEnd(): boolean {
     return this.pos >= this.text.length;
@@ -90,11 +106,14 @@ class Parser {
     this.skip();
     const start = this.pos;
     if (this.lookingAt('!')) {
+      this.enter(start);
       this.pos++;
       const expr = this.unary();
+      this.depth--;
       return { kind: 'not', expr, span: { start, end: this.pos } };
     }
     if (this.lookingAt('(')) {
+      this.enter(start);
       this.pos++;
       const expr = this.or();
       this.skip();
@@ -102,6 +121,7 @@ class Parser {
         throw this.fail(this.pos, `expected ')' to close the '(' at column ${start + 1}, found ${describeInput(this.text, this.pos)}`);
       }
       this.pos++;
+      this.depth--;
       return expr;
     }
     return this.predicate();
@@ -315,11 +335,13 @@ class Parser {
   private container(open: '[' | '{'): Literal {
     const start = this.pos;
     const close = open === '[' ? ']' : '}';
+    this.enter(start);
     this.pos++;
     const elements: Literal[] = [];
     this.skip();
     if (this.lookingAt(close)) {
       this.pos++;
+      this.depth--;
       return { kind: open === '[' ? 'list' : 'set', elements };
     }
     for (;;) {
@@ -333,6 +355,7 @@ class Parser {
       if (this.lookingAt(close)) { this.pos++; break; }
       throw this.fail(this.pos, `expected ',' or '${close}' in the ${open === '[' ? 'list' : 'set'} opened at column ${start + 1}, found ${describeInput(this.text, this.pos)}`);
     }
+    this.depth--;
     return { kind: open === '[' ? 'list' : 'set', elements };
   }
 

@@ -3,6 +3,7 @@
 // dropping of predicates that do not resolve. The result is a tree of column tests that
 // evaluation (and later the store's index planner) consume.
 
+import { protocolSource, type ProtocolSource } from '../data/ports.js';
 import { t, type Field, type Schema, type Type } from '../data/types.js';
 import { complement, formatLiteral, formatOperand, isNegative, literalTypeName, type ExtractorType, type Expr, type Literal, type Operand, type Predicate, type RelOp } from './ast.js';
 import { QueryError } from './errors.js';
@@ -18,6 +19,8 @@ export interface Test {
   readonly value: Literal;
   /** The query predicate this test came from. */
   readonly source: Predicate;
+  /** For a port column: where its rows' protocols are (`80/tcp` compares them), if anywhere. */
+  readonly protocol?: ProtocolSource;
 }
 
 export type Bound =
@@ -54,13 +57,13 @@ function resolvePredicate(p: Predicate, schema: Schema, text: string): Bound {
       {
         const column = schema.timestamp === undefined ? -1 : schema.fields.findIndex((f) => f.name === schema.timestamp);
         if (column < 0) return FALSE;
-        return testsFor(p, column, schema.fields[column]!, value) ?? typeError(p, schema, schema.fields[column]!, text);
+        return testsFor(p, column, schema.fields[column]!, value, schema) ?? typeError(p, schema, schema.fields[column]!, text);
       }
     case 'type': {
       const tests: Bound[] = [];
       schema.fields.forEach((f, column) => {
         if (!extractorSees(lhs.type, f.type)) return;
-        const b = testsFor(p, column, f, value);
+        const b = testsFor(p, column, f, value, schema);
         if (b) tests.push(b);
       });
       return combine(tests);
@@ -70,7 +73,7 @@ function resolvePredicate(p: Predicate, schema: Schema, text: string): Bound {
       let firstMismatch: Field | undefined;
       for (const column of suffixMatches(schema, lhs.name)) {
         const f = schema.fields[column]!;
-        const b = testsFor(p, column, f, value);
+        const b = testsFor(p, column, f, value, schema);
         if (b) tests.push(b);
         else firstMismatch ??= f;
       }
@@ -123,9 +126,11 @@ function typeMeta(p: Predicate, name: string, value: Literal, text: string): Bou
 }
 
 /** The tests for one column, or undefined if its type cannot compare with the value this way. */
-function testsFor(p: Predicate, column: number, field: Field, value: Literal): Bound | undefined {
-  const make = (op: RelOp, v: Literal): Test => ({ kind: 'test', column, field, op, value: v, source: p });
+function testsFor(p: Predicate, column: number, field: Field, value: Literal, schema?: Schema): Bound | undefined {
   const type = field.type;
+  const protocol = type.kind === 'port' && schema ? protocolSource(schema, column) : undefined;
+  const make = (op: RelOp, v: Literal): Test =>
+    protocol ? { kind: 'test', column, field, op, value: v, source: p, protocol } : { kind: 'test', column, field, op, value: v, source: p };
   // `x in [1, 2, 3]` on a scalar is an OR of equalities (an AND of inequalities for `!in`).
   if ((p.op === 'in' || p.op === '!in') && (value.kind === 'list' || value.kind === 'set') && type.kind !== 'list' && type.kind !== 'set') {
     const eq: RelOp = p.op === 'in' ? '==' : '!=';
@@ -135,7 +140,7 @@ function testsFor(p: Predicate, column: number, field: Field, value: Literal): B
       if (!op) return undefined;
       tests.push(make(op, e));
     }
-    if (tests.length === 0) return p.op === 'in' ? FALSE : { kind: 'test', column, field, op: '!=', value: { kind: 'nil' }, source: p };
+    if (tests.length === 0) return p.op === 'in' ? FALSE : make('!=', { kind: 'nil' });
     return tests.length === 1 ? tests[0] : { kind: p.op === 'in' ? 'or' : 'and', terms: tests };
   }
   const op = coerce(type, p.op, value);

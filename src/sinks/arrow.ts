@@ -27,34 +27,38 @@ export const arrowSinkOptions = z.strictObject({
 });
 export type ArrowSinkOptions = z.output<typeof arrowSinkOptions>;
 
-// A mixin base: TypeScript requires this exact constructor signature (internal only).
-type WriterClass = abstract new (...args: any[]) => arrow.RecordBatchWriter;
+const NOTHING_QUEUED: unique symbol = Symbol('nothing queued');
+const nothingQueued = Promise.resolve(NOTHING_QUEUED);
 
-/** A writer that collects the bytes it produces instead of queueing them for a reader. */
-function capturing<B extends WriterClass>(Base: B) {
-  abstract class Capturing extends Base {
-    readonly chunks: Uint8Array[] = [];
-    protected override _write(chunk: ArrayBufferView): this {
-      if (this._started && chunk.byteLength > 0) {
-        this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        this._position += chunk.byteLength;
-      }
-      return this;
-    }
+/**
+ * The bytes an Arrow writer produced, read through its public async-iterator side. The
+ * writer queues every chunk synchronously inside write()/finish(); take() collects what
+ * is queued without waiting for more: a chunk already queued comes from an already
+ * resolved promise, which wins the race against `nothingQueued` (settled promises are
+ * raced in argument order). A pending read is kept for the next take(), so no chunk is
+ * ever read twice or lost.
+ */
+class WriterBytes {
+  private readonly chunks: AsyncIterator<Uint8Array>;
+  private pending: Promise<IteratorResult<Uint8Array>> | undefined;
+
+  constructor(readonly writer: arrow.RecordBatchWriter) {
+    this.chunks = writer[Symbol.asyncIterator]();
   }
-  return Capturing;
-}
 
-class CapturingFileWriter extends capturing(arrow.RecordBatchFileWriter) {}
-class CapturingStreamWriter extends capturing(arrow.RecordBatchStreamWriter) {}
-
-type CapturingWriter = CapturingFileWriter | CapturingStreamWriter;
-
-/** Copies the captured bytes out (they may view batch buffers) and forgets them. */
-function takeChunks(writer: CapturingWriter): Buffer {
-  const out = Buffer.concat(writer.chunks);
-  writer.chunks.length = 0;
-  return out;
+  /** Everything queued so far, copied out (chunks may view batch buffers). */
+  async take(): Promise<Buffer> {
+    const out: Uint8Array[] = [];
+    for (;;) {
+      const next = this.pending ?? this.chunks.next();
+      const r = await Promise.race([next, nothingQueued]);
+      if (r === NOTHING_QUEUED) { this.pending = next; break; }
+      this.pending = undefined;
+      if (r.done) break;
+      out.push(r.value);
+    }
+    return Buffer.concat(out);
+  }
 }
 
 /** One enum column's dictionary as written so far: entries in order, and one Data chunk per delta. */
@@ -113,7 +117,10 @@ class IpcTarget {
   private readonly dictionaries = new Map<string, GrowingDictionary>();
   private readonly withDictionaries: boolean;
 
-  constructor(readonly output: Output, readonly writer: CapturingWriter, readonly schema: arrow.Schema, readonly closeOutput: boolean) {
+  readonly bytes: WriterBytes;
+
+  constructor(readonly output: Output, readonly writer: arrow.RecordBatchWriter, readonly schema: arrow.Schema, readonly closeOutput: boolean) {
+    this.bytes = new WriterBytes(writer);
     this.withDictionaries = schema.fields.some((f) => hasDictionary(f.type));
   }
 
@@ -171,23 +178,38 @@ export class ArrowSink implements Sink {
     await this.flush(target);
   }
 
+  /** Writes every file's footer and closes it; each file is finished even if another fails. */
   async close(): Promise<void> {
     const all = [...this.targets.values()];
     if (this.stdoutTarget) all.push(this.stdoutTarget.target);
     this.targets.clear();
     this.stdoutTarget = undefined;
-    for (const t of all) await this.finish(t);
-    await this.stdout?.close();
+    let failure: unknown;
+    for (const t of all) await this.finish(t).catch((e: unknown) => { failure ??= e; });
+    await this.stdout?.close().catch((e: unknown) => { failure ??= e; });
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Failure path: the batches written so far get their footer (the IPC file format's
+   * schema and block index), so each file stays one that readers open (pyarrow's
+   * `open_file`). (A file whose own write failed stays broken: its bytes are incomplete.)
+   */
+  abort(): Promise<void> {
+    return this.close();
   }
 
   private async finish(target: IpcTarget): Promise<void> {
-    target.writer.finish();
-    await this.flush(target);
-    if (target.closeOutput) await target.output.close();
+    try {
+      target.writer.finish();
+      await this.flush(target);
+    } finally {
+      if (target.closeOutput) await target.output.close();
+    }
   }
 
   private async flush(target: IpcTarget): Promise<void> {
-    const bytes = takeChunks(target.writer);
+    const bytes = await target.bytes.take();
     this.ctx.stats.bytes += bytes.length;
     await target.output.write(bytes);
   }
@@ -198,7 +220,7 @@ export class ArrowSink implements Sink {
       if (this.stdoutTarget?.key === key) return this.stdoutTarget.target;
       if (this.stdoutTarget) await this.finish(this.stdoutTarget.target);
       this.stdout ??= streamOutput(process.stdout, 'stdout');
-      const target = new IpcTarget(this.stdout, new CapturingStreamWriter(), batch.data.schema, false);
+      const target = new IpcTarget(this.stdout, new arrow.RecordBatchStreamWriter(), batch.data.schema, false);
       this.stdoutTarget = { key, target };
       return target;
     }
@@ -206,7 +228,7 @@ export class ArrowSink implements Sink {
     if (target) return target;
     const path = this.pathFor(batch.schema);
     const output = await openOutput(path, this.ctx.baseDir);
-    const writer = this.options.format === 'file' ? new CapturingFileWriter() : new CapturingStreamWriter();
+    const writer = this.options.format === 'file' ? new arrow.RecordBatchFileWriter() : new arrow.RecordBatchStreamWriter();
     target = new IpcTarget(output, writer, batch.data.schema, true);
     this.targets.set(key, target);
     return target;

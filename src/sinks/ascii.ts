@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
-import { asciiDialect, cellWriter, type Cell } from '../data/format.js';
+import { asciiDialect, columnCell, type Cell } from '../data/format.js';
 import { outputOptions } from './output.js';
 import { textSink, type TextFormat } from './text.js';
 
@@ -19,7 +19,7 @@ export function asciiFormat(): TextFormat {
   const dialect = asciiDialect({ quoteStrings: true, signedInts: true, nil: 'nil' });
   return {
     rows(batch) {
-      const cells: Cell[] = batch.schema.fields.map((f, i) => cellWriter(f.type, batch.data.getChildAt(i)!.data[0]!, dialect));
+      const cells: Cell[] = batch.schema.fields.map((_f, i) => columnCell(batch, i, dialect));
       const prefix = Buffer.from(`<${batch.schema.name}> [`, 'utf8');
       const n = cells.length;
       return (row, out) => {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
-import { asciiDialect, cellWriter, type ByteBuffer, type Cell } from '../data/format.js';
+import { asciiDialect, columnCell, type ByteBuffer, type Cell } from '../data/format.js';
 import { outputOptions } from './output.js';
 import { textSink, type TextFormat } from './text.js';
 
@@ -51,7 +51,7 @@ export function csvFormat(): TextFormat {
       out.ascii('\r\n');
     },
     rows(batch) {
-      const cells: Cell[] = batch.schema.fields.map((f, i) => cellWriter(f.type, batch.data.getChildAt(i)!.data[0]!, dialect));
+      const cells: Cell[] = batch.schema.fields.map((_f, i) => columnCell(batch, i, dialect));
       const n = cells.length;
       return (row, out) => {
         for (let c = 0; c < n; c++) {

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { Batch } from '../data/batch.js';
 import type { SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
-import { cellWriter, jsonDialect, nullTest, writeJsonText, ByteBuffer, type Cell } from '../data/format.js';
+import { columnCell, jsonDialect, nullTest, writeJsonText, ByteBuffer, type Cell } from '../data/format.js';
 import type { Schema } from '../data/types.js';
 import { outputOptions } from './output.js';
 import { textSink, type TextFormat } from './text.js';
@@ -80,7 +80,7 @@ function nestedRows(batch: Batch, plan: Node[], dialect: ReturnType<typeof jsonD
   const unset: (((row: number) => boolean) | undefined)[] = [];
   batch.schema.fields.forEach((f, i) => {
     const data = batch.data.getChildAt(i)!.data[0]!;
-    cells.push(cellWriter(f.type, data, dialect));
+    cells.push(columnCell(batch, i, dialect));
     unset.push(omitNulls ? nullTest(data) : undefined);
   });
   const object = (nodes: Node[]) => (row: number, out: ByteBuffer): void => {

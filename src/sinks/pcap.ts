@@ -63,6 +63,11 @@ export async function pcapSink(options: PcapSinkOptions, ctx: NodeContext): Prom
       }
       await out.close();
     },
+    async abort() {
+      // Whole records only were written, so the file is a valid capture as it stands
+      // (with no header if nothing was written: an empty file, not a truncated one).
+      await out.close();
+    },
   };
 }
 

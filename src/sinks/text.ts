@@ -70,6 +70,18 @@ export class TextSink implements Sink {
     await this.output.close();
   }
 
+  /**
+   * Failure path: every write ended with a whole batch flushed, so the file already ends
+   * at a line boundary; the trailer (Zeek's `#close`) is left out, as Zeek itself does
+   * when it stops abnormally, so a reader can tell the file was not closed normally.
+   */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.buf.take();
+    await this.output.close();
+  }
+
   private async flush(): Promise<void> {
     if (this.buf.length === 0) return;
     const bytes = this.buf.take();

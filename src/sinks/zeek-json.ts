@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Batch } from '../data/batch.js';
 import type { SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
-import { cellWriter, jsonDialect, nullTest, writeJsonText, ByteBuffer, type Cell } from '../data/format.js';
+import { columnCell, jsonDialect, nullTest, writeJsonText, ByteBuffer, type Cell } from '../data/format.js';
 import { outputOptions } from './output.js';
 import { textSink, type TextFormat } from './text.js';
 import { zeekPath } from './zeek-tsv.js';
@@ -37,7 +37,7 @@ export function flatJsonRows(batch: Batch, dialect: ReturnType<typeof jsonDialec
     writeJsonText(key, f.name);
     key.byte(0x3a);
     keys.push(key.take());
-    cells.push(cellWriter(f.type, data, dialect));
+    cells.push(columnCell(batch, i, dialect));
     unset.push(nullTest(data));
   });
   const n = fields.length;

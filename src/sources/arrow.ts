@@ -9,17 +9,18 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as arrow from 'apache-arrow';
-import { Observable, type Subscriber } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { z } from 'zod';
-import { arrowType, fromArrowSchema } from '../data/arrow.js';
-import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
-import { Int64Builder, makeBuilder, type ColumnBuilder } from '../data/columns.js';
+import { arrowField, arrowType, fromArrowSchema, isPackedPort } from '../data/arrow.js';
+import type { Batch } from '../data/batch.js';
+import { Int64Builder, makeBuilder, type ColumnBuilder, type PortBuilder } from '../data/columns.js';
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { formatType, type Schema, type Type } from '../data/types.js';
 import type { Value } from '../data/values.js';
 import { inputOptions, resolveInputs } from './input.js';
 import { batchingOptions } from './lines.js';
+import { sourceShell, type SourceShell } from './shell.js';
 
 export const arrowSourceOptions = z.strictObject({
   path: inputOptions.path,
@@ -69,6 +70,14 @@ function convertColumn(field: string, type: Type, vector: arrow.Vector): arrow.D
     }
     return b.finish();
   }
+  if (type.kind === 'port' && isPackedPort(t)) {
+    // Files from before UInt16 ports: `number | protocol << 16`; the protocol is the row's transport column.
+    for (let i = 0; i < n; i++) {
+      if (vector.isValid(i)) (b as PortBuilder).appendNumber((vector.get(i) as number) & 0xffff);
+      else b.appendNull();
+    }
+    return b.finish();
+  }
   for (let i = 0; i < n; i++) {
     if (!vector.isValid(i)) { b.appendNull(); continue; }
     const v: unknown = vector.get(i);
@@ -90,25 +99,17 @@ function conform(schema: Schema, rb: arrow.RecordBatch): arrow.RecordBatch {
     matches[i] ? rb.data.children[i]! : convertColumn(f.name, f.type, rb.getChildAt(i)!));
   const s = new arrow.Schema(schema.fields.map((f, i) => {
     const original = rb.schema.fields[i]!;
-    return matches[i] ? original : new arrow.Field(f.name, children[i]!.type, true, original.metadata);
+    // A converted column is described as Vastflow writes it now (old packed ports gain their protocol column).
+    return matches[i] ? original : new arrow.Field(f.name, children[i]!.type, true, arrowField(f).metadata);
   }), rb.schema.metadata);
   return new arrow.RecordBatch(s, arrow.makeData({ type: new arrow.Struct(s.fields), length: rb.numRows, nullCount: 0, children }));
 }
 
 export function arrowSource(options: ArrowSourceOptions, ctx: NodeContext): Observable<Batch> {
-  return new Observable<Batch>((subscriber) => {
-    const abort = new AbortController();
-    run(options, ctx, subscriber, abort.signal).then(
-      () => subscriber.complete(),
-      (err: unknown) => (abort.signal.aborted ? subscriber.complete() : subscriber.error(err)),
-    );
-    return () => abort.abort();
-  });
+  return sourceShell(ctx, options, (shell) => readArrow(options, ctx, shell));
 }
 
-async function run(options: ArrowSourceOptions, ctx: NodeContext, subscriber: Subscriber<Batch>, signal: AbortSignal): Promise<void> {
-  const window = new CreditWindow(options.window);
-  let offset = 0;
+async function readArrow(options: ArrowSourceOptions, ctx: NodeContext, shell: SourceShell): Promise<void> {
   for (const path of await resolveInputs(options.path, ctx.baseDir)) {
     const name = path === '-' ? 'stdin' : basename(path);
     let fh: FileHandle | undefined;
@@ -124,23 +125,20 @@ async function run(options: ArrowSourceOptions, ctx: NodeContext, subscriber: Su
         readers++;
         let schema: Schema | undefined;
         for await (const rb of reader as AsyncIterable<arrow.RecordBatch>) {
-          if (signal.aborted) return;
+          if (shell.stopped) return;
           schema ??= fromArrowSchema(rb.schema, options.schema_name);
           const data = conform(schema, rb);
           for (let start = 0; start < data.numRows; start += options.batch_size) {
             const part = data.numRows <= options.batch_size ? data : data.slice(start, Math.min(data.numRows, start + options.batch_size));
-            await window.acquire(signal);
-            if (signal.aborted) { window.release(); return; }
             ctx.stats.bytes += bytes;
-            subscriber.next(makeBatch(schema, part, window.ack(), offset, bytes));
+            if (!(await shell.emit(schema, part, bytes))) return;
             bytes = 0;
-            offset += part.numRows;
           }
         }
       }
       if (readers === 0) throw new Error('empty input');
     } catch (e) {
-      if (signal.aborted) return;
+      if (shell.stopped) return;
       const message = (e as Error).message;
       if (e instanceof ConversionError) throw new Error(`${name}: ${message}`);
       throw new Error(`${name}: not Arrow IPC data (${message})`);

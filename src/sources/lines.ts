@@ -2,12 +2,13 @@
 // chunks, splits lines on bytes (no strings), hands each line to a format parser, cuts
 // batches by size and linger time, and holds at most `window` batches in flight.
 
-import { Observable, type Subscriber } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { z } from 'zod';
-import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
+import type { Batch } from '../data/batch.js';
 import type { NodeContext } from '../data/context.js';
 import type { LineParser } from '../formats/line-parser.js';
 import { openInputs, type InputOptions } from './input.js';
+import { sourceShell, type SourceShell } from './shell.js';
 
 export type { CutBatch, LineParser } from '../formats/line-parser.js';
 
@@ -27,60 +28,37 @@ const NL = 0x0a;
 const CR = 0x0d;
 
 export function lineSource(ctx: NodeContext, options: InputOptions & BatchingOptions, parser: LineParser): Observable<Batch> {
-  return new Observable<Batch>((subscriber) => {
-    const abort = new AbortController();
-    run(ctx, options, parser, subscriber, abort.signal).then(
-      () => subscriber.complete(),
-      (err: unknown) => (abort.signal.aborted ? subscriber.complete() : subscriber.error(err)),
-    );
-    return () => abort.abort();
-  });
+  return sourceShell(ctx, options, (shell) => readLines(ctx, options, parser, shell));
 }
 
-async function run(
-  ctx: NodeContext,
-  options: InputOptions & BatchingOptions,
-  parser: LineParser,
-  subscriber: Subscriber<Batch>,
-  signal: AbortSignal,
-): Promise<void> {
-  const window = new CreditWindow(options.window);
-  let offset = 0;
+async function readLines(ctx: NodeContext, options: InputOptions & BatchingOptions, parser: LineParser, shell: SourceShell): Promise<void> {
   let bytesSinceCut = 0;
   let lastCut = Date.now();
-  let emitting: Promise<void> = Promise.resolve();
 
-  const emit = (): Promise<void> => {
-    emitting = emitting.then(async () => {
-      const cuts = parser.cut();
-      lastCut = Date.now();
-      let bytes = bytesSinceCut;
-      bytesSinceCut = 0;
-      for (const c of cuts) {
-        if (c.data.numRows === 0) continue;
-        await window.acquire(signal);
-        if (signal.aborted) { window.release(); return; }
-        const rows = c.data.numRows;
-        subscriber.next(makeBatch(c.schema, c.data, window.ack(), offset, bytes));
-        bytes = 0;
-        offset += rows;
-      }
-    });
-    return emitting;
-  };
+  // Cuts everything parsed so far; the reading loop and the linger timer both call it.
+  const emit = (): Promise<void> => shell.exclusive(async () => {
+    const cuts = parser.cut();
+    lastCut = Date.now();
+    let bytes = bytesSinceCut;
+    bytesSinceCut = 0;
+    for (const c of cuts) {
+      if (c.data.numRows === 0) continue;
+      if (!(await shell.emit(c.schema, c.data, bytes))) return;
+      bytes = 0;
+    }
+  });
 
   // Slow inputs (stdin, follow) must not hold rows longer than linger_ms.
-  const timer = setInterval(() => {
-    if (parser.pending > 0 && Date.now() - lastCut >= options.linger_ms) void emit();
-  }, Math.max(10, Math.min(options.linger_ms, 250)));
+  shell.linger(options.linger_ms, () => parser.pending > 0 && Date.now() - lastCut >= options.linger_ms, emit);
 
+  // Dead letters are flushed also when reading stopped early or failed.
   try {
-    for await (const file of openInputs(options, ctx.baseDir, signal)) {
+    for await (const file of openInputs(options, ctx.baseDir, shell.signal)) {
       parser.startFile(file.name);
       let carry: Buffer | undefined;
       let lineNo = 0;
       for await (const chunk of file.chunks) {
-        if (signal.aborted) return;
+        if (shell.stopped) return;
         ctx.stats.bytes += chunk.length;
         bytesSinceCut += chunk.length;
         let start = 0;
@@ -99,19 +77,25 @@ async function run(
           lineNo++;
           parser.line(chunk, start, trimCR(chunk, start, nl), lineNo, nl);
           start = nl + 1;
-          if (parser.pending >= options.batch_size) await emit();
+          if (parser.pending >= options.batch_size) {
+            await emit();
+            // Stopped (a head downstream is done): the rest of the chunk is not parsed.
+            if (shell.stopped) return;
+          }
         }
         if (start < chunk.length) carry = chunk.subarray(start);
       }
+      // A stopped input ends wherever reading stopped, usually inside a line: that tail is
+      // no last line and must not be parsed (or rejected) as one.
+      if (shell.stopped) return;
       if (carry && carry.length > 0) {
         lineNo++;
         parser.line(carry, 0, trimCR(carry, 0, carry.length), lineNo, carry.length);
       }
     }
     await emit();
-    await parser.close?.();
   } finally {
-    clearInterval(timer);
+    await parser.close?.();
   }
 }
 

@@ -4,14 +4,15 @@
 import type * as arrow from 'apache-arrow';
 import { BatchBuilder } from '../data/batch.js';
 import type { AddressBuilder, BlobBuilder, EnumBuilder, Int64Builder, PortBuilder } from '../data/columns.js';
+import { PORT_PROTOCOL_KEY } from '../data/ports.js';
 import { t, type Schema } from '../data/types.js';
 import type { PacketHeaders } from './pcap-decode.js';
 import type { PacketRecord } from './pcap-file.js';
 
 /**
  * One event per packet. `time` is the capture time in ns; `src`/`dst` the IP addresses
- * (ARP: sender and target); `src_port`/`dst_port` are ports packed with their protocol
- * (ICMP: type and code, as Zeek writes them); `protocol` is the transport by name (`tcp`,
+ * (ARP: sender and target); `src_port`/`dst_port` are port numbers whose protocol is the row's
+ * `protocol` (ICMP: type and code, as Zeek writes them); `protocol` is the transport by name (`tcp`,
  * `udp`, `icmp`, `icmp6`, `sctp`, `gre`, ..., `ip-<n>` for others, `arp`); `vlan` the
  * outermost 802.1Q id; `length` the length on the wire and `captured_length` the bytes
  * kept; `flow_id` is shared by both directions of a 5-tuple; `link_type` is the LINKTYPE_*
@@ -25,8 +26,8 @@ export const PCAP_PACKET: Schema = {
     { name: 'time', type: t.time },
     { name: 'src', type: t.address },
     { name: 'dst', type: t.address },
-    { name: 'src_port', type: t.port },
-    { name: 'dst_port', type: t.port },
+    { name: 'src_port', type: t.port, attributes: { [PORT_PROTOCOL_KEY]: 'protocol' } },
+    { name: 'dst_port', type: t.port, attributes: { [PORT_PROTOCOL_KEY]: 'protocol' } },
     { name: 'protocol', type: t.enum() },
     { name: 'vlan', type: t.count },
     { name: 'length', type: t.count },
@@ -105,10 +106,9 @@ export class PacketColumns {
       this.dst.appendNull();
     }
     if (h.hasPorts) {
-      // Port packs the IANA protocol number above the port (values.ts), as IP numbers it.
-      const proto = h.protocol << 16;
-      this.srcPort.appendPacked(h.srcPort | proto);
-      this.dstPort.appendPacked(h.dstPort | proto);
+      // The ports' protocol is the row's `protocol` column (ports.ts).
+      this.srcPort.appendNumber(h.srcPort);
+      this.dstPort.appendNumber(h.dstPort);
     } else {
       this.srcPort.appendNull();
       this.dstPort.appendNull();

@@ -3,9 +3,9 @@
 // decoded into pcap.packet events, optionally cut off per flow after N payload bytes.
 
 import { basename } from 'node:path';
-import { Observable, type Subscriber } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { z } from 'zod';
-import { CreditWindow, makeBatch, type Batch } from '../data/batch.js';
+import type { Batch } from '../data/batch.js';
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { BadInput } from './bad-input.js';
@@ -16,6 +16,7 @@ import { FlowCutoff, flowId } from './pcap-flows.js';
 import { openCaptureFile, ReadAhead } from './pcap-input.js';
 import { openLive } from './pcap-live.js';
 import { PacketColumns, PCAP_PACKET } from './pcap-packet.js';
+import { sourceShell, type SourceShell } from './shell.js';
 
 export { PCAP_PACKET } from './pcap-packet.js';
 
@@ -97,48 +98,32 @@ class PacketIntake {
  * complete at their end (unless `follow`), live capture runs until unsubscribed.
  */
 export function pcapSource(options: PcapOptions, ctx: NodeContext, chunkSize = CHUNK): Observable<Batch> {
-  return new Observable<Batch>((subscriber) => {
-    const abort = new AbortController();
+  return sourceShell(ctx, options, async (shell) => {
     const bad = new BadInput(options, ctx);
     const intake = new PacketIntake(options, bad);
-    const run = options.interface !== undefined
-      ? captureLive(options, ctx, intake, subscriber, abort.signal)
-      : readFiles(options, ctx, intake, subscriber, abort.signal, chunkSize);
-    run.then(
-      async () => {
-        intake.summary(ctx.log);
-        await bad.close();
-        subscriber.complete();
-      },
-      (err: unknown) => (abort.signal.aborted ? subscriber.complete() : subscriber.error(err)),
-    );
-    return () => abort.abort();
+    if (options.interface !== undefined) await captureLive(options, ctx, intake, shell);
+    else await readFiles(options, ctx, intake, shell, chunkSize);
+    intake.summary(ctx.log);
+    await bad.close();
   });
 }
 
-async function readFiles(
-  options: PcapOptions, ctx: NodeContext, intake: PacketIntake, subscriber: Subscriber<Batch>, signal: AbortSignal, chunkSize: number,
-): Promise<void> {
-  const window = new CreditWindow(options.window);
+async function readFiles(options: PcapOptions, ctx: NodeContext, intake: PacketIntake, shell: SourceShell, chunkSize: number): Promise<void> {
   const columns = intake.columns;
-  let offset = 0;
   let bytesSinceCut = 0;
   let lastCut = Date.now();
-  let emitting: Promise<void> = Promise.resolve();
-  // Emits are chained: the linger timer may cut a batch while the loop awaits a read.
-  const emit = (): Promise<void> => (emitting = emitting.then(async () => {
+  // The linger timer may cut a batch while the loop awaits a read: cuts are exclusive.
+  const emit = (): Promise<void> => shell.exclusive(async () => {
     if (columns.rows === 0) return;
-    await window.acquire(signal);
     const data = columns.finish();
     lastCut = Date.now();
-    subscriber.next(makeBatch(PCAP_PACKET, data, window.ack(), offset, bytesSinceCut));
-    offset += data.numRows;
+    const bytes = bytesSinceCut;
     bytesSinceCut = 0;
-  }));
+    await shell.emit(PCAP_PACKET, data, bytes);
+  });
   // Slow inputs (stdin from `tcpdump -U -w -`, follow) must not hold packets longer than linger_ms.
-  const timer = setInterval(() => {
-    if (columns.rows > 0 && Date.now() - lastCut >= options.linger_ms) emit().catch(() => {});
-  }, Math.max(10, Math.min(options.linger_ms, 250)));
+  shell.linger(options.linger_ms, () => columns.rows > 0 && Date.now() - lastCut >= options.linger_ms, emit);
+  const signal = shell.signal;
 
   const rec = newPacketRecord();
   const readOne = async (path: string): Promise<void> => {
@@ -178,29 +163,27 @@ async function readFiles(
         fileOffset += pos - start;
         reader.start = pos;
         intake.take(rec, name);
-        if (columns.rows >= options.batch_size) await emit();
+        if (columns.rows >= options.batch_size) {
+          await emit();
+          if (shell.stopped) return;
+        }
       }
     } finally {
       await reader.close();
     }
   };
 
-  try {
-    for (const path of await resolveInputs(options.path!, ctx.baseDir)) {
-      await readOne(path);
-      if (signal.aborted) return;
-    }
-    await emit();
-  } finally {
-    clearInterval(timer);
+  for (const path of await resolveInputs(options.path!, ctx.baseDir)) {
+    await readOne(path);
+    if (shell.stopped) return;
   }
+  await emit();
 }
 
-async function captureLive(options: PcapOptions, ctx: NodeContext, intake: PacketIntake, subscriber: Subscriber<Batch>, signal: AbortSignal): Promise<void> {
-  const window = new CreditWindow(options.window);
+async function captureLive(options: PcapOptions, ctx: NodeContext, intake: PacketIntake, shell: SourceShell): Promise<void> {
+  const signal = shell.signal;
   const columns = intake.columns;
   const ready: { data: ReturnType<PacketColumns['finish']>; bytes: number }[] = [];
-  let offset = 0;
   let shed = 0;
   let pumping = false;
   const where = `interface ${options.interface}`;
@@ -209,11 +192,9 @@ async function captureLive(options: PcapOptions, ctx: NodeContext, intake: Packe
     if (pumping) return;
     pumping = true;
     try {
-      while (ready.length > 0 && !signal.aborted) {
-        await window.acquire(signal);
+      while (ready.length > 0 && !shell.stopped) {
         const { data, bytes } = ready.shift()!;
-        subscriber.next(makeBatch(PCAP_PACKET, data, window.ack(), offset, bytes));
-        offset += data.numRows;
+        if (!(await shell.emit(PCAP_PACKET, data, bytes))) return;
       }
     } finally {
       pumping = false;
@@ -223,7 +204,7 @@ async function captureLive(options: PcapOptions, ctx: NodeContext, intake: Packe
     if (columns.rows === 0) return;
     const bytes = columns.byteCount;
     ready.push({ data: columns.finish(), bytes });
-    pump().catch((err: unknown) => { if (!signal.aborted) subscriber.error(err); });
+    pump().catch((err: unknown) => shell.fail(err));
   };
 
   let failure: unknown;
@@ -253,7 +234,13 @@ async function captureLive(options: PcapOptions, ctx: NodeContext, intake: Packe
       if (columns.rows >= options.batch_size) cut();
     },
   );
-  const timer = setInterval(cut, options.linger_ms);
+  const timer = setInterval(() => {
+    try {
+      cut();
+    } catch (err) {
+      shell.fail(err);
+    }
+  }, options.linger_ms);
   try {
     await stopped;
   } finally {

@@ -14,6 +14,7 @@ import {
 } from '../data/columns.js';
 import { BatchBuilder } from '../data/batch.js';
 import type { NodeContext } from '../data/context.js';
+import { linkPortProtocols } from '../data/ports.js';
 import { defaultTimestamp, parseZeekType, type Field, type Schema, type Type } from '../data/types.js';
 import { hexDigit, parseV6Bytes, Subnet } from '../data/values.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
@@ -202,7 +203,8 @@ export class ZeekTsvParser implements LineParser {
     }
     let fields: Field[];
     try {
-      fields = h.fields.map((name, i) => ({ name, type: parseZeekType(h.types![i]!), attributes: { 'zeek.type': h.types![i]! } }));
+      // Ports take their protocol from the log's `proto` column (conn, dns, ...).
+      fields = linkPortProtocols(h.fields.map((name, i) => ({ name, type: parseZeekType(h.types![i]!), attributes: { 'zeek.type': h.types![i]! } })));
     } catch (e) {
       this.bad.reject(`${this.file}:${lineNo}`, (e as Error).message, buf.subarray(start, end));
       return;
@@ -412,7 +414,7 @@ function parsePort(b: PortBuilder, buf: Uint8Array, s: number, end: number, sep:
     return -1;
   }
   if (n > 65535) { fail(`port out of range: ${n}`); return -1; }
-  b.appendPacked(n);
+  b.appendNumber(n);
   return i;
 }
 

@@ -70,6 +70,7 @@ function slowSink(delayMs: number, seen: { rows: number; heapPeak: number }): Co
         await new Promise((r) => setTimeout(r, delayMs));
       },
       close() {},
+      abort() {},
     }),
   } as ComponentSpec;
 }
@@ -136,9 +137,10 @@ test('a batch is not acknowledged upstream before the slowest consumer wrote it'
     create: (): Sink => ({
       async write(b) {
         await new Promise((r) => setTimeout(r, delay));
-        order.push(`${label}:${b.offset / ROWS}`);
+        order.push(`${label}:${Number(b.ids.first) / ROWS}`);
       },
       close() {},
+      abort() {},
     }),
   } as ComponentSpec);
   const pipeline: Pipeline = {

@@ -3,6 +3,7 @@
 
 import type * as arrow from 'apache-arrow';
 import { BatchBuilder } from '../../src/data/batch.js';
+import { linkPortProtocols } from '../../src/data/ports.js';
 import { t, type Schema } from '../../src/data/types.js';
 import { Address, Port, Subnet, type Value } from '../../src/data/values.js';
 import { compileQuery } from '../../src/query/index.js';
@@ -10,7 +11,8 @@ import { compileQuery } from '../../src/query/index.js';
 export const conn: Schema = {
   name: 'zeek.conn',
   timestamp: 'ts',
-  fields: [
+  // The ports take their protocol from `proto`, as the zeek-tsv source links them.
+  fields: linkPortProtocols([
     { name: 'ts', type: t.time },
     { name: 'uid', type: t.string },
     { name: 'id.orig_h', type: t.address },
@@ -29,7 +31,7 @@ export const conn: Schema = {
     { name: 'tags', type: t.set(t.string) },
     { name: 'ttls', type: t.list(t.duration) },
     { name: 'counts', type: t.list(t.count) },
-  ],
+  ]),
 };
 
 const S = 1_000_000_000n;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { t, type Schema } from '../../src/data/types.js';
+import type { Value } from '../../src/data/values.js';
 import { compileQuery, formatExpr, formatLiteral, QueryError } from '../../src/query/index.js';
 import { build, conn, connBatch, dns, hits } from './fixture.js';
 
@@ -199,6 +200,49 @@ describe('ports', () => {
     assert.deepEqual(hits('id.orig_p < 1024'), ['r1', 'r2', 'r4']);
     assert.deepEqual(hits('id.resp_p > 100/tcp'), ['r2']);
     assert.deepEqual(hits('id.resp_p in [53, 443]'), ['r1', 'r2']);
+  });
+
+  test("a port's protocol is its row's proto: r4's ports are icmp whatever the value said", () => {
+    assert.deepEqual(hits('id.resp_p == 80/icmp'), ['r4']);
+    assert.deepEqual(hits(':port == 53/udp'), ['r1']);
+    assert.deepEqual(hits('id.resp_p in [53/udp, 80/icmp]'), ['r1', 'r4']);
+  });
+
+  test('!= 80/tcp holds for every set port that is not 80 with protocol tcp', () => {
+    // r3's port is nil: nil never matches.
+    assert.deepEqual(hits('id.resp_p != 80/tcp'), ['r1', 'r2', 'r4']);
+    assert.deepEqual(hits('id.resp_p != 80'), ['r1', 'r2']);
+  });
+
+  const rowsOf = (schema: Schema, rows: Value[][], query: string) => [...compileQuery(query).forSchema(schema)!.select(build(schema, rows))];
+  const ports = [[80, null], [80, 'tcp'], [80, 'TCP'], [53, 'udp'], [null, 'tcp']] as Value[][];
+
+  test('the protocol column may be unset, a string in any case, or IANA numbers', () => {
+    for (const type of [t.enum(), t.string]) {
+      const s: Schema = { name: 'x', fields: [{ name: 'p', type: t.port, attributes: { 'vastflow.port_protocol': 'proto' } }, { name: 'proto', type }] };
+      assert.deepEqual(rowsOf(s, ports, 'p == 80/tcp'), [1, 2]);
+      assert.deepEqual(rowsOf(s, ports, 'p != 80/tcp'), [0, 3]);
+      assert.deepEqual(rowsOf(s, ports, 'p == 80'), [0, 1, 2]);
+      assert.deepEqual(rowsOf(s, ports, 'p <= 80/udp'), [3]);
+    }
+    const iana: Schema = { name: 'x', fields: [{ name: 'p', type: t.port, attributes: { 'vastflow.port_protocol': 'proto' } }, { name: 'proto', type: t.count }] };
+    assert.deepEqual(rowsOf(iana, [[80, 6n], [80, 17n], [80, null], [80, 1n << 40n]], 'p == 80/tcp'), [0]);
+    assert.deepEqual(rowsOf(iana, [[80, 6n], [80, 17n], [80, null], [80, 1n << 40n]], 'p == 80/udp'), [1]);
+  });
+
+  test('a fixed protocol applies to every row; without any protocol no port is 80/tcp', () => {
+    const fixed: Schema = { name: 'x', fields: [{ name: 'p', type: t.port, attributes: { 'vastflow.port_fixed_protocol': 'tcp' } }] };
+    const rows = [[80], [443], [null]] as Value[][];
+    assert.deepEqual(rowsOf(fixed, rows, 'p == 80/tcp'), [0]);
+    assert.deepEqual(rowsOf(fixed, rows, 'p == 80/udp'), []);
+    const bare: Schema = { name: 'x', fields: [{ name: 'p', type: t.port }] };
+    assert.deepEqual(rowsOf(bare, rows, 'p == 80/tcp'), []);
+    assert.deepEqual(rowsOf(bare, rows, 'p != 80/tcp'), [0, 1]);
+    assert.deepEqual(rowsOf(bare, rows, 'p == 80/?'), [0]);
+    // A projection that dropped the transport column leaves the protocol unknown.
+    const dropped: Schema = { name: 'x', fields: [{ name: 'p', type: t.port, attributes: { 'vastflow.port_protocol': 'proto' } }] };
+    assert.deepEqual(rowsOf(dropped, rows, 'p == 80/tcp'), []);
+    assert.deepEqual(rowsOf(dropped, rows, 'p == 80'), [0]);
   });
 });
 

@@ -44,7 +44,8 @@ export const fixtureSchema: Schema = {
     { name: 's', type: t.string },
     { name: 'a', type: t.address },
     { name: 'n', type: t.subnet },
-    { name: 'port', type: t.port },
+    // The port's protocol is the row's `e` (tcp, udp), as Zeek conn's ports have `proto`.
+    { name: 'port', type: t.port, attributes: { 'vastflow.port_protocol': 'e' } },
     { name: 'e', type: t.enum() },
     { name: 'l', type: t.list(t.string) },
     { name: 'st', type: t.set(t.count) },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { concatMap, defaultIfEmpty, lastValueFrom, map, toArray, type OperatorFunction } from 'rxjs';
-import { BatchBuilder, makeBatch, replaceData, type Batch } from '../../src/data/batch.js';
+import { BatchBuilder, makeBatch, sliceBatch, type Batch } from '../../src/data/batch.js';
 import type { BlobBuilder, Int64Builder } from '../../src/data/columns.js';
 import { simpleContext } from '../../src/data/context.js';
 import { batchRows } from '../../src/data/read.js';
@@ -85,7 +85,7 @@ describe('pcap sink', () => {
 
   it('writes slices (offset rows) and cuts packets at snaplen', async () => {
     const out = join(tmp, 'slice.pcap');
-    const via = map((b: Batch) => replaceData(b, b.data.slice(10, 20)));
+    const via = map((b: Batch) => sliceBatch(b, 10, 20));
     await copy(`${DATA}/example.pcap`, out, { snaplen: 60 }, via, 100);
     // Rows 10-19 of each 100-row batch: packets 11-20, 111-120, ... (10 batches, 100 packets).
     const numbers = Array.from({ length: 10 }, (_, k) => Array.from({ length: 10 }, (_, j) => k * 100 + 11 + j)).flat();

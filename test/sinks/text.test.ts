@@ -79,6 +79,6 @@ describe('output', () => {
     const dir = await tempDir();
     const file = await openOutput('plain', dir);
     await file.close();
-    await assert.rejects(openOutput('plain/x.log', dir), /^Error: cannot write 'plain\/x.log': EEXIST/);
+    await assert.rejects(openOutput('plain/x.log', dir), /^OutputError: cannot write 'plain\/x.log': EEXIST/);
   });
 });

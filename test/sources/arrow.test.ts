@@ -36,7 +36,7 @@ describe('arrow source', () => {
     const ctx = simpleContext();
     const batches = await collect(arrowSourceSpec.create(arrowSourceSpec.options.parse({ path, batch_size: 300 }), ctx));
     assert.deepEqual(batches.map((b) => b.data.numRows), [300, 300, 300, 100]);
-    assert.deepEqual(batches.map((b) => b.offset), [0, 300, 600, 900]);
+    assert.deepEqual(batches.map((b) => Number(b.ids.first)), [0, 300, 600, 900]);
     assert.deepEqual(rowsOf(batches).map((r) => r.n), Array.from({ length: 1000 }, (_, i) => BigInt(i)));
     assert.ok(ctx.stats.bytes > 0);
   });

@@ -23,7 +23,7 @@ async function read(options: Record<string, unknown>) {
   const logs: string[] = [];
   const ctx = simpleContext('bgp', process.cwd(), (m) => logs.push(m));
   const parts = await lastValueFrom(bgpdumpSpec.create(bgpdumpSpec.options.parse(options), ctx).pipe(
-    map((b) => { const rows = batchRows(b); b.ack.release(); return { schema: b.schema.name, offset: b.offset, rows }; }),
+    map((b) => { const rows = batchRows(b); b.ack.release(); return { schema: b.schema.name, offset: Number(b.ids.first), rows }; }),
     toArray(),
   ));
   const bySchema = new Map<string, Row[]>();

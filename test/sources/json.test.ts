@@ -86,7 +86,7 @@ describe('json source: widening', () => {
     const batches = await read(await file(lines), { sample: 1 });
     assert.deepEqual(batches.map(types), ['x:count', 'x:int', 'x:real', 'x:string', 'x:string y:bool']);
     assert.deepEqual(rowsOf(batches), [{ x: 1n }, { x: -1n }, { x: 1.5 }, { x: 's' }, { x: '2', y: true }]);
-    assert.deepEqual(batches.map((b) => b.offset), [0, 1, 2, 3, 4]);
+    assert.deepEqual(batches.map((b) => Number(b.ids.first)), [0, 1, 2, 3, 4]);
   });
 
   it('a record in a list gains fields; a list of counts widens to a list of reals', async () => {

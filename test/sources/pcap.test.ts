@@ -275,7 +275,7 @@ describe('pcap source: reading', () => {
     const logs: string[] = [];
     const ctx = simpleContext('pcap', process.cwd(), (m) => logs.push(m));
     const batches = await lastValueFrom(pcapSource(pcapOptions.parse({ path: `${DATA}/{example,nmap_vsn}.pcap`, batch_size: 400 }), ctx).pipe(
-      map((b) => { b.ack.release(); return [b.offset, b.data.numRows]; }), toArray()));
+      map((b) => { b.ack.release(); return [Number(b.ids.first), b.data.numRows]; }), toArray()));
     // 1000 + 547 packets; batches run on across the file boundary.
     assert.deepEqual(batches, [[0, 400], [400, 400], [800, 400], [1200, 347]]);
   });

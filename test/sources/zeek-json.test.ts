@@ -47,8 +47,8 @@ describe('zeek-json source on the Zeek JSON logs', () => {
     assert.equal(b!.schema.fields.at(-1)!.attributes?.['zeek.type'], 'set[string]');
     // First line; 2011-08-15T03:36:16Z is 1313379376 (python calendar.timegm).
     assert.deepEqual(rowsOf([b!])[0], {
-      ts: 1313379376748830000n, uid: 'CKmcUPexVMCAAkl6h', 'id.orig_h': '210.87.254.81', 'id.orig_p': '3/?',
-      'id.resp_h': '147.32.84.165', 'id.resp_p': '1/?', proto: 'icmp', duration: null, orig_bytes: null, resp_bytes: null,
+      ts: 1313379376748830000n, uid: 'CKmcUPexVMCAAkl6h', 'id.orig_h': '210.87.254.81', 'id.orig_p': '3/icmp',
+      'id.resp_h': '147.32.84.165', 'id.resp_p': '1/icmp', proto: 'icmp', duration: null, orig_bytes: null, resp_bytes: null,
       conn_state: 'OTH', missed_bytes: 0n, history: null, orig_pkts: 1n, orig_ip_bytes: 56n, resp_pkts: 0n, resp_ip_bytes: 0n,
       tunnel_parents: [],
     });

@@ -14,6 +14,7 @@
 
 import { BatchBuilder } from '../../data/batch.js';
 import type { ColumnBuilder } from '../../data/columns.js';
+import { linkPortProtocols } from '../../data/ports.js';
 import { defaultTimestamp, formatType, typesEqual, type Field, type Schema, type Type } from '../../data/types.js';
 import type { CutBatch, LineParser } from '../line-parser.js';
 import { inferAt, inferredEnd, keyText, widen } from './infer.js';
@@ -396,7 +397,8 @@ class Table {
       this.columns.sort((a, b) => key(a) - key(b) || a.seq - b.seq);
     }
     this.index = new Map(this.columns.map((c, i) => [c.name, i]));
-    const fields: Field[] = this.columns.map((c) => (c.attributes ? { name: c.name, type: c.type, attributes: c.attributes } : { name: c.name, type: c.type }));
+    // Ports take their protocol from a `proto` column (Zeek's conn, dns, ...) when there is one.
+    const fields: Field[] = linkPortProtocols(this.columns.map((c) => (c.attributes ? { name: c.name, type: c.type, attributes: c.attributes } : { name: c.name, type: c.type })));
     const timestamp = defaultTimestamp(fields);
     const schema: Schema = timestamp ? { name: this.name, fields, timestamp } : { name: this.name, fields };
     this.builder = new BatchBuilder(schema);

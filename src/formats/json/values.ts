@@ -533,7 +533,7 @@ function putPort(p: Plan, col: PortBuilder, buf: Uint8Array, i: number, end: num
     const text = stringValue(buf, i, end, base);
     if (text === undefined) return -1;
     try {
-      col.appendPacked(Port.parse(text).pack());
+      col.appendNumber(Port.parse(text).number);
     } catch {
       return mismatch();
     }
@@ -545,7 +545,7 @@ function putPort(p: Plan, col: PortBuilder, buf: Uint8Array, i: number, end: num
   let n = 0;
   for (let k = i; k < e; k++) n = n * 10 + buf[k]! - 48;
   if (n > 65535) return range('port', buf, i, e);
-  col.appendPacked(n);
+  col.appendNumber(n);
   return e;
 }
 

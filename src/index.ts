@@ -1,0 +1,34 @@
+// Vastflow's library entry point (`import { ... } from 'vastflow'`): what an application
+// needs to load and run pipelines, compile queries, and use components directly. Only
+// what is listed here is public; every other module is internal and may change.
+
+// Pipelines: load (validated, located errors), run, or start and tap a long-running one.
+export { loadPipelineFile as loadPipeline, parsePipeline, formatProblem, PipelineError } from './pipeline/load.js';
+export type { Pipeline, PipelineNode, PipelineEndpoint, Problem, SourceLocation, OperatorOnError } from './pipeline/load.js';
+export { runPipeline, startPipeline, FanOut, NodeError } from './pipeline/run.js';
+export type { RunOptions, RunResult, RunningPipeline, NodeReport, FanOutOptions } from './pipeline/run.js';
+export { components, componentsOf, findComponent, endpointKinds, findEndpoint } from './pipeline/registry.js';
+export { readSource, collectBatches } from './pipeline/embed.js';
+export type { ReadSourceOptions } from './pipeline/embed.js';
+
+// Queries: the VAST expression language, compiled once and resolved per schema.
+export { compileQuery, QueryError } from './query/index.js';
+export type { Query, SchemaFilter } from './query/index.js';
+
+// Operators as RxJS operator functions over batches.
+export { where } from './operators/where.js';
+export { head } from './operators/head.js';
+export { select } from './operators/select.js';
+export { drop } from './operators/drop.js';
+export { rebatch } from './operators/rebatch.js';
+
+// The data model: batches with acks, credit windows, schemas and types.
+export { Ack, CreditWindow, makeBatch } from './data/batch.js';
+export type { Batch } from './data/batch.js';
+export { t, formatType, parseType } from './data/types.js';
+export type { Field, Schema, Type } from './data/types.js';
+
+// Writing components of one's own.
+export { simpleContext, newStats } from './data/context.js';
+export type { NodeContext, NodeStats } from './data/context.js';
+export type { ComponentSpec, SourceSpec, OperatorSpec, SinkSpec, Sink, EndpointSpec, Endpoint } from './data/component.js';

@@ -10,9 +10,9 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { defaultIfEmpty, ignoreElements, lastValueFrom, tap } from 'rxjs';
 import { simpleContext } from '../../src/data/context.js';
-import { decodePacket, newPacketHeaders } from '../../src/sources/pcap-decode.js';
-import { CaptureParser, NEED_MORE, newPacketRecord } from '../../src/sources/pcap-file.js';
-import { flowId } from '../../src/sources/pcap-flows.js';
+import { decodePacket, newPacketHeaders } from '../../src/formats/pcap/decode.js';
+import { CaptureParser, NEED_MORE, newPacketRecord } from '../../src/formats/pcap/file.js';
+import { flowId } from '../../src/formats/pcap/flows.js';
 import { pcapSourceSpec } from '../../src/sources/pcap.js';
 import { measure } from '../lib/timing.js';
 

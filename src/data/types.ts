@@ -24,6 +24,15 @@ export type Type =
 
 export type TypeKind = Type['kind'];
 
+export type TypeOf<K extends TypeKind> = Extract<Type, { kind: K }>;
+
+/** One method per type kind: adding a kind makes the compiler point at every visitor. */
+export type TypeVisitor<A extends unknown[], R> = { readonly [K in TypeKind]: (type: TypeOf<K>, ...args: A) => R };
+
+export function visitType<A extends unknown[], R>(type: Type, visitor: TypeVisitor<A, R>, ...args: A): R {
+  return (visitor[type.kind] as (t: Type, ...a: A) => R)(type, ...args);
+}
+
 export interface Field {
   /** Field name; nested record fields of a schema are flattened to dotted names (`id.orig_h`). */
   readonly name: string;

@@ -141,54 +141,21 @@ function maskBytes(bytes: Uint8Array, bits: number): Uint8Array {
   return out;
 }
 
-/** Parses dotted IPv4 or RFC 4291 IPv6 text (with an optional embedded IPv4 tail). */
+/**
+ * Parses dotted IPv4 or RFC 4291 IPv6 text (with an optional embedded IPv4 tail): the
+ * byte-level parser on the text's ASCII codes, so that strings and bytes agree exactly.
+ */
 export function parseAddress(text: string): Address | undefined {
+  const n = text.length;
+  if (n > 64) return undefined;
+  const buf = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return undefined;
+    buf[i] = c;
+  }
   const out = new Uint8Array(16);
-  if (text.indexOf(':') < 0) {
-    return parseV4Into(text, out, 12) ? (out[10] = 0xff, out[11] = 0xff, new Address(out)) : undefined;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const words: number[] = [];
-  const pushGroups = (groups: string[], into: number[]): boolean => {
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i]!;
-      if (i === groups.length - 1 && g.includes('.')) {
-        const v4 = new Uint8Array(4);
-        if (!parseV4Into(g, v4, 0)) return false;
-        into.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
-        into.push(parseInt(g, 16));
-      }
-    }
-    return true;
-  };
-  const tailWords: number[] = [];
-  if (!pushGroups(head, words) || !pushGroups(tail, tailWords)) return undefined;
-  if (halves.length === 1 && words.length !== 8) return undefined;
-  if (halves.length === 2 && words.length + tailWords.length > 7) return undefined;
-  const all = [...words, ...new Array<number>(8 - words.length - tailWords.length).fill(0), ...tailWords];
-  for (let i = 0; i < 8; i++) {
-    out[2 * i] = all[i]! >> 8;
-    out[2 * i + 1] = all[i]! & 0xff;
-  }
-  return new Address(out);
-}
-
-function parseV4Into(text: string, out: Uint8Array, off: number): boolean {
-  const parts = text.split('.');
-  if (parts.length !== 4) return false;
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^\d{1,3}$/.test(p)) return false;
-    const n = Number(p);
-    if (n > 255) return false;
-    out[off + i] = n;
-  }
-  return true;
+  return parseAddressBytes(buf, 0, n, out, 0) ? new Address(out) : undefined;
 }
 
 /** Formats 16 address bytes at `off`: dotted quad for v4-mapped, RFC 5952 for IPv6. */
@@ -218,7 +185,7 @@ export function formatAddress(bytes: Uint8Array, off: number): string {
  */
 const v6Words = new Uint16Array(8);
 
-export function parseV6Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off: number): boolean {
+function parseV6Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off: number): boolean {
   const words = v6Words;
   let n = 0, gap = -1, i = s;
   if (e - s >= 2 && buf[s] === 0x3a && buf[s + 1] === 0x3a) { gap = 0; i = s + 2; }
@@ -280,12 +247,39 @@ export function hexDigit(c: number | undefined): number {
  * v4-mapped) without making strings. Returns false if it is not an address.
  */
 export function parseAddressBytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off: number): boolean {
-  for (let i = s; i < e; i++) if (buf[i] === 0x3a) return parseV6Bytes(buf, s, e, out, off);
-  if (!parseV4Bytes(buf, s, e, out, off + 12)) return false;
-  out.fill(0, off, off + 10);
-  out[off + 10] = 0xff;
-  out[off + 11] = 0xff;
-  return true;
+  return scanAddress(buf, s, e, -1, out, off) === e;
+}
+
+/**
+ * Parses the address that starts at `s` and ends at `end` or at the first `stop` byte (a
+ * field separator) into out[off..off+16). Returns where it ended, or -1 if it is no address.
+ * IPv4, most of what logs hold, takes one pass; anything else is tried as IPv6.
+ */
+export function scanAddress(buf: Uint8Array, s: number, end: number, stop: number, out: Uint8Array, off: number): number {
+  let octet = 0, dots = 0, digits = 0, i = s;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3 || octet > 255) break;
+      out[off + 12 + dots] = octet;
+      dots++; octet = 0; digits = 0;
+    } else {
+      const d = c - 48;
+      if (d < 0 || d > 9 || digits === 3) break;
+      octet = octet * 10 + d;
+      digits++;
+    }
+  }
+  if (dots === 3 && digits > 0 && octet <= 255 && (i === end || buf[i] === stop)) {
+    out.fill(0, off, off + 10);
+    out[off + 10] = 0xff;
+    out[off + 11] = 0xff;
+    out[off + 15] = octet;
+    return i;
+  }
+  let e = i;
+  while (e < end && buf[e] !== stop) e++;
+  return parseV6Bytes(buf, s, e, out, off) ? e : -1;
 }
 
 function parseV4Bytes(buf: Uint8Array, s: number, e: number, out: Uint8Array, off = 0): boolean {

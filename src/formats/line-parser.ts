@@ -26,3 +26,14 @@ export interface LineParser {
   /** Called once at the end (flush dead letters etc.). */
   close?(): Promise<void>;
 }
+
+/**
+ * Where a parser sends what it cannot read: the source's `on_error` handling counts,
+ * reports, dead-letters or fails. `raw` is the input as read, without its line terminator
+ * but with a CR before it.
+ */
+export interface Rejections {
+  reject(location: string, reason: string, raw?: Uint8Array): void;
+  /** Flushes what was kept (dead letters); called once at the end. */
+  close?(): Promise<void>;
+}

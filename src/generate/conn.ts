@@ -3,7 +3,7 @@
 
 import { BROADCAST_V4, CONN_UID, ephemeralPort, MDNS_V4, UNSPECIFIED_V4, type Host, type Network, writeUid } from './network.js';
 import { Random, Weighted } from './random.js';
-import type { TsvWriter } from './tsv-writer.js';
+import type { ZeekRows } from './rows.js';
 import type { ZeekLogKind } from './zeek-log.js';
 
 /** Zeek 2.x conn.log columns with the `set[string]` spelling Zeek uses since 2.6. */
@@ -101,7 +101,7 @@ export function connLog(rng: Random, net: Network): ZeekLogKind {
     path: 'conn',
     fields: connFields,
     meanGapUs: 2000,
-    row(w: TsvWriter, tsUs: number) {
+    row(w: ZeekRows, tsUs: number) {
       const prof = PROFILES.sample(rng);
       let orig: Host;
       let resp: Host;

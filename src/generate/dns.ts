@@ -3,7 +3,7 @@
 
 import { CONN_UID, ephemeralPort, MDNS_V4, type Network, writeUid } from './network.js';
 import { Random, Weighted } from './random.js';
-import type { TsvWriter } from './tsv-writer.js';
+import type { ZeekRows } from './rows.js';
 import type { ZeekLogKind } from './zeek-log.js';
 
 /** Zeek 2.x/3.x dns.log columns (with `rtt`, which the 2.0-era M57 logs lack). */
@@ -46,14 +46,13 @@ export function dnsLog(rng: Random, net: Network): ZeekLogKind {
   const domains = net.domains;
   const v4Servers = net.v4Servers;
 
-  const ttl = (w: TsvWriter) => {
+  const ttl = (w: ZeekRows) => {
     const full = TTL_SECONDS.sample(rng);
     // Resolvers count TTLs down for cached answers.
-    w.uint(rng.chance(0.5) ? full : rng.range(1, full));
-    w.bytes(SIX_ZEROS);
+    w.micros((rng.chance(0.5) ? full : rng.range(1, full)) * 1e6);
   };
 
-  const header = (w: TsvWriter, tsUs: number, orig: number, origPort: number, resp: number, respPort: number, tcp: boolean) => {
+  const header = (w: ZeekRows, tsUs: number, orig: number, origPort: number, resp: number, respPort: number, tcp: boolean) => {
     w.micros(tsUs); w.tab();
     writeUid(w, rng, CONN_UID); w.tab();
     net.write(w, orig); w.tab();
@@ -64,7 +63,7 @@ export function dnsLog(rng: Random, net: Network): ZeekLogKind {
   };
 
   /** A query that was never answered: rtt, rcode, answers unset. */
-  const unanswered = (w: TsvWriter, transId: number, name: Buffer, type: QType, rd: boolean) => {
+  const unanswered = (w: ZeekRows, transId: number, name: Buffer, type: QType, rd: boolean) => {
     w.uint(transId); w.tab();
     w.unset(); w.tab();
     w.bytes(name); w.tab();
@@ -88,7 +87,7 @@ export function dnsLog(rng: Random, net: Network): ZeekLogKind {
     path: 'dns',
     fields: dnsFields,
     meanGapUs: 8000,
-    row(w: TsvWriter, tsUs: number) {
+    row(w: ZeekRows, tsUs: number) {
       const kind = rng.float();
       if (kind < 0.04) {
         const orig = net.client(rng);
@@ -188,7 +187,6 @@ export function dnsLog(rng: Random, net: Network): ZeekLogKind {
 
 const TCP = enc('tcp');
 const UDP = enc('udp');
-const SIX_ZEROS = enc('.000000');
 const EDGE = enc('edge.');
 const SRV_HOST = enc('srv01.');
 const MAIL_PREFIXES = [enc('mx1.'), enc('mx2.')];

@@ -3,7 +3,7 @@
 
 import { CONN_UID, ephemeralPort, FILE_UID, type Network, writeUid } from './network.js';
 import { Random, Weighted, Zipf } from './random.js';
-import type { TsvWriter } from './tsv-writer.js';
+import type { ZeekRows } from './rows.js';
 import type { ZeekLogKind } from './zeek-log.js';
 
 /** Zeek 3.x http.log columns. */
@@ -40,18 +40,18 @@ interface Content {
   readonly size: readonly [median: number, sigma: number];
   /** Name from Content-Disposition, for downloads. */
   readonly filename?: Buffer;
-  write(w: TsvWriter, rng: Random): void;
+  write(w: ZeekRows, rng: Random): void;
 }
 const WORDS = ['login', 'news', 'products', 'cart', 'user', 'search', 'video', 'report', 'update', 'item', 'photo', 'blog', 'help', 'account', 'weather', 'sports'].map(enc);
-const hex = (w: TsvWriter, rng: Random, n: number) => { for (let i = 0; i < n; i++) w.byte(HEX[rng.int(16)]!); };
+const hex = (w: ZeekRows, rng: Random, n: number) => { for (let i = 0; i < n; i++) w.byte(HEX[rng.int(16)]!); };
 const HEX = enc('0123456789abcdef');
-const path = (...parts: (string | ((w: TsvWriter, rng: Random) => void))[]) => {
+const path = (...parts: (string | ((w: ZeekRows, rng: Random) => void))[]) => {
   const bytes = parts.map((p) => (typeof p === 'string' ? enc(p) : p));
-  return (w: TsvWriter, rng: Random) => { for (const p of bytes) if (typeof p === 'function') p(w, rng); else w.bytes(p); };
+  return (w: ZeekRows, rng: Random) => { for (const p of bytes) if (typeof p === 'function') p(w, rng); else w.bytes(p); };
 };
-const word = (w: TsvWriter, rng: Random) => w.bytes(rng.pick(WORDS));
-const num = (max: number) => (w: TsvWriter, rng: Random) => w.uint(rng.int(max));
-const content = (mime: string | undefined, size: [number, number], write: (w: TsvWriter, rng: Random) => void, filename?: string): Content =>
+const word = (w: ZeekRows, rng: Random) => w.bytes(rng.pick(WORDS));
+const num = (max: number) => (w: ZeekRows, rng: Random) => w.uint(rng.int(max));
+const content = (mime: string | undefined, size: [number, number], write: (w: ZeekRows, rng: Random) => void, filename?: string): Content =>
   ({ mime: mime ? enc(mime) : undefined, size, write, ...(filename ? { filename: enc(filename) } : {}) });
 
 const SQLI_URI = path('/item.php?id=', num(500), "'+OR+'1'='1");
@@ -99,13 +99,13 @@ const REPORT = enc('report.pdf');
 
 export function httpLog(rng: Random, net: Network): ZeekLogKind {
   const agents = new Zipf(USER_AGENTS.length, 1.2);
-  const fileIds = (w: TsvWriter, n: number) => {
+  const fileIds = (w: ZeekRows, n: number) => {
     for (let i = 0; i < n; i++) {
       if (i > 0) w.comma();
       writeUid(w, rng, FILE_UID);
     }
   };
-  const repeat = (w: TsvWriter, n: number, value: Buffer | undefined) => {
+  const repeat = (w: ZeekRows, n: number, value: Buffer | undefined) => {
     if (!value) { w.unset(); return; }
     for (let i = 0; i < n; i++) {
       if (i > 0) w.comma();
@@ -117,7 +117,7 @@ export function httpLog(rng: Random, net: Network): ZeekLogKind {
     path: 'http',
     fields: httpFields,
     meanGapUs: 20000,
-    row(w: TsvWriter, tsUs: number) {
+    row(w: ZeekRows, tsUs: number) {
       const orig = net.client(rng);
       const v6 = net.isV6(orig);
       const rank = net.domainPopularity.sample(rng);

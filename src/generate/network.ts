@@ -2,7 +2,7 @@
 // external servers, resolvers, domain names, and Zeek-style connection/file ids.
 
 import { Random, Zipf } from './random.js';
-import type { TsvWriter } from './tsv-writer.js';
+import type { ZeekRows } from './rows.js';
 
 /**
  * A host is a number: a non-negative value is an IPv4 address as uint32; a negative value
@@ -130,14 +130,14 @@ export class Network {
     }
   }
 
-  write(w: TsvWriter, h: Host): void {
+  write(w: ZeekRows, h: Host): void {
     if (h >= 0) w.ipv4(h);
     else w.bytes(this.v6[-1 - h]!);
   }
 }
 
 /** A Zeek uid: a class letter (C for connections, F for files) and 17 base62 characters. */
-export function writeUid(w: TsvWriter, rng: Random, letter: number): void {
+export function writeUid(w: ZeekRows, rng: Random, letter: number): void {
   w.byte(letter);
   for (let i = 0; i < 17; i++) w.byte(BASE62[rng.int(62)]!);
 }

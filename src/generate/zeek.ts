@@ -1,13 +1,18 @@
 // Sample Zeek logs for the quickstart, tests and benchmarks: `flow generate zeek-conn|
 // zeek-dns|zeek-http --rows N --seed S` writes a full Zeek TSV log, identical per seed.
+// Rows are built as Arrow columns and printed by the Zeek TSV writer of src/formats.
 
 import { connLog } from './conn.js';
 import { dnsLog } from './dns.js';
 import { httpLog } from './http.js';
 import { Network } from './network.js';
 import { Random } from './random.js';
-import { TsvWriter } from './tsv-writer.js';
-import { zeekFooter, zeekHeader, type ZeekLogFactory } from './zeek-log.js';
+import { once } from 'node:events';
+import { parseZeekType, type Schema } from '../data/types.js';
+import { ByteBuffer } from '../formats/text.js';
+import { writeZeekClose, writeZeekHeader, zeekStamp, zeekTsvDialect, zeekTsvRows } from '../formats/zeek-tsv/writer.js';
+import { ZeekRows } from './rows.js';
+import type { ZeekLogFactory, ZeekLogKind } from './zeek-log.js';
 
 export const zeekLogKinds = ['zeek-conn', 'zeek-dns', 'zeek-http'] as const;
 export type ZeekLogKindName = (typeof zeekLogKinds)[number];
@@ -50,21 +55,72 @@ export async function generateZeekLog(kind: ZeekLogKindName, options: GenerateOp
   // Each kind draws its rows from its own stream, so uid sequences are unrelated across kinds.
   const rng = new Random(seed, 1 + zeekLogKinds.indexOf(kind));
   const log = factory(rng, net);
-  const w = new TsvWriter(out);
+  const rowsOut = new ZeekRows(logSchema(log));
+  const dialect = zeekTsvDialect({ utf8: false });
+  const text = new ByteBuffer(1 << 20);
+  const stream = new StreamWriter(out);
   try {
     let ts = GENERATED_START_US;
-    w.ascii(zeekHeader(log, ts));
+    writeZeekHeader(text, rowsOut.builder.schema, zeekStamp(new Date(Math.floor(ts / 1000)), true));
     for (let i = 0; i < rows; i++) {
-      log.row(w, ts);
-      w.newline();
-      if (w.full) await w.flush();
+      log.row(rowsOut, ts);
+      rowsOut.newline();
+      if (rowsOut.length === ROWS_PER_BATCH) {
+        printRows(rowsOut, dialect, text);
+        await stream.write(text.take());
+      }
       // At least 1 µs apart so that timestamps strictly increase at Zeek's 6-decimal precision.
       ts += 1 + Math.floor(rng.exponential(log.meanGapUs));
     }
-    w.ascii(zeekFooter(ts));
-    await w.flush();
+    printRows(rowsOut, dialect, text);
+    writeZeekClose(text, zeekStamp(new Date(Math.floor(ts / 1000)), true));
+    await stream.write(text.take());
   } finally {
-    w.detach();
+    stream.detach();
   }
-  return w.written;
+  return stream.written;
+}
+
+/** Rows per printed batch: big enough to amortise the printer set-up, small enough to stream. */
+const ROWS_PER_BATCH = 8192;
+
+/** The schema of a log kind, with each field's Zeek type spelling kept for `#types`. */
+function logSchema(log: ZeekLogKind): Schema {
+  const fields = log.fields.map(([name, zeekType]) => ({ name, type: parseZeekType(zeekType), attributes: { 'zeek.type': zeekType } }));
+  return { name: `zeek.${log.path}`, fields, timestamp: 'ts' };
+}
+
+/** Prints the rows built so far into `text`. */
+function printRows(rows: ZeekRows, dialect: ReturnType<typeof zeekTsvDialect>, text: ByteBuffer): void {
+  const n = rows.length;
+  if (n === 0) return;
+  const print = zeekTsvRows(rows.builder.schema, rows.builder.finish(), dialect);
+  for (let r = 0; r < n; r++) print(r, text);
+}
+
+/** Hands chunks to a stream, waiting for 'drain' when it asks; a stream error fails the next write. */
+class StreamWriter {
+  /** Bytes handed to the stream so far. */
+  written = 0;
+  private failure: Error | undefined;
+  private readonly onError = (err: Error): void => {
+    this.failure ??= err;
+  };
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    out.on('error', this.onError);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (chunk.length === 0) return;
+    this.written += chunk.length;
+    if (!this.out.write(chunk)) await once(this.out, 'drain');
+    if (this.failure) throw this.failure;
+  }
+
+  /** Stops listening for stream errors; call once done writing. */
+  detach(): void {
+    this.out.off('error', this.onError);
+  }
 }

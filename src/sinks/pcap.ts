@@ -6,7 +6,7 @@ import type { Batch } from '../data/batch.js';
 import type { Sink, SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { openOutput, outputOptions } from './output.js';
-import { encodeRecords, packetColumns, pcapFileHeader, type PacketColumns } from './pcap-encode.js';
+import { encodeRecords, packetColumns, pcapFileHeader, type PacketColumns } from '../formats/pcap/encode.js';
 
 export const pcapSinkOptions = z.strictObject({
   ...outputOptions,

@@ -3,20 +3,12 @@
 // whenever the schema differs from the previous batch's.
 
 import type { Batch } from '../data/batch.js';
-import type { Sink } from '../data/component.js';
+import type { z } from 'zod';
+import type { Sink, SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
-import { ByteBuffer } from '../data/format.js';
+import { ByteBuffer, type TextFormat } from '../formats/text.js';
 import { formatType, type Schema } from '../data/types.js';
 import { openOutput, type Output } from './output.js';
-
-export interface TextFormat {
-  /** Header for a schema, written before its first batch and again after every change. */
-  begin?(schema: Schema, out: ByteBuffer, first: boolean): void;
-  /** Trailer after the last batch (only if something was written). */
-  end?(out: ByteBuffer): void;
-  /** A row printer for one batch; it writes a whole line including its terminator. */
-  rows(batch: Batch): (row: number, out: ByteBuffer) => void;
-}
 
 /** Flush threshold inside a batch, so that one huge batch does not build a huge buffer. */
 const FLUSH_BYTES = 4 << 20;
@@ -36,6 +28,13 @@ export function schemaKey(schema: Schema): string {
 export async function textSink(ctx: NodeContext, path: string, format: TextFormat): Promise<Sink> {
   const output = await openOutput(path, ctx.baseDir);
   return new TextSink(ctx, output, format);
+}
+
+/** A text sink component: its options (with `path`) and the format it prints with. */
+export function textSinkSpec<S extends z.ZodType<{ path: string }>>(
+  type: string, description: string, options: S, format: (options: z.output<S>) => TextFormat,
+): SinkSpec<S> {
+  return { kind: 'sink', type, description, options, create: (o, ctx) => textSink(ctx, o.path, format(o)) };
 }
 
 export class TextSink implements Sink {

@@ -4,7 +4,7 @@
 
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
-import { newPacketRecord, type PacketRecord } from './pcap-file.js';
+import { newPacketRecord, type PacketRecord } from '../formats/pcap/file.js';
 
 export interface LiveOptions {
   interface: string;

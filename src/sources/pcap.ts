@@ -10,15 +10,15 @@ import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { BadInput } from './bad-input.js';
 import { resolveInputs, sleep } from './input.js';
-import { decodePacket, DecodeStatus, newPacketHeaders, type PacketHeaders } from './pcap-decode.js';
-import { CaptureFormatError, CaptureParser, NEED_MORE, newPacketRecord, type PacketRecord } from './pcap-file.js';
-import { FlowCutoff, flowId } from './pcap-flows.js';
+import { decodePacket, DecodeStatus, newPacketHeaders, type PacketHeaders } from '../formats/pcap/decode.js';
+import { CaptureFormatError, CaptureParser, NEED_MORE, newPacketRecord, type PacketRecord } from '../formats/pcap/file.js';
+import { FlowCutoff, flowId } from '../formats/pcap/flows.js';
 import { openCaptureFile, ReadAhead } from './pcap-input.js';
 import { openLive } from './pcap-live.js';
-import { PacketColumns, PCAP_PACKET } from './pcap-packet.js';
+import { PacketColumns, PCAP_PACKET } from '../formats/pcap/packet.js';
 import { sourceShell, type SourceShell } from './shell.js';
 
-export { PCAP_PACKET } from './pcap-packet.js';
+export { PCAP_PACKET } from '../formats/pcap/packet.js';
 
 export const pcapOptions = z.strictObject({
   path: z.string().min(1).optional()

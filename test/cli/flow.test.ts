@@ -28,9 +28,9 @@ async function flow(args: string[], cwd = ROOT, input?: string): Promise<{ code:
 const dataLines = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
 
 test('the spine example pipeline copies conn.log with identical data lines', async () => {
-  const r = await flow(['run', 'conn-copy.yaml']);
+  const r = await flow(['run', 'pipelines/conn-copy.yaml']);
   assert.equal(r.code, 0, r.stderr);
-  const copy = await readFile(join(ROOT, 'conn-copy.log'), 'utf8');
+  const copy = await readFile(join(ROOT, 'pipelines/conn-copy.log'), 'utf8');
   const orig = await readFile(join(SHARED, 'zeek/conn.log'), 'utf8');
   assert.deepEqual(dataLines(copy), dataLines(orig));
   assert.match(r.stderr, /conn\s+zeek-tsv\s+8462 events/);
@@ -50,7 +50,7 @@ test('flow validate reports problems with locations and exits 1', async () => {
 });
 
 test('flow validate accepts the shipped pipelines', async () => {
-  for (const p of ['pipelines/quickstart.yaml', 'conn-copy.yaml', 'pipelines/pcap-dns.yaml', 'pipelines/pcap-cutoff.yaml']) {
+  for (const p of ['pipelines/quickstart.yaml', 'pipelines/conn-copy.yaml', 'pipelines/pcap-dns.yaml', 'pipelines/pcap-cutoff.yaml']) {
     const r = await flow(['validate', p]);
     assert.equal(r.code, 0, `${p}: ${r.stderr}`);
     assert.match(r.stdout, /: ok \(/);

@@ -6,10 +6,10 @@ import { describe, it } from 'node:test';
 import { BatchBuilder, makeBatch } from '../../src/data/batch.js';
 import { simpleContext } from '../../src/data/context.js';
 import { t } from '../../src/data/types.js';
-import { asciiSink, asciiSinkSpec } from '../../src/sinks/ascii.js';
-import { csvSink, csvSinkSpec } from '../../src/sinks/csv.js';
+import { asciiSinkSpec } from '../../src/sinks/ascii.js';
+import { csvSinkSpec } from '../../src/sinks/csv.js';
 import { openOutput, streamOutput } from '../../src/sinks/output.js';
-import { csvFormat } from '../../src/sinks/csv.js';
+import { csvFormat } from '../../src/formats/csv/writer.js';
 import { TextSink } from '../../src/sinks/text.js';
 import { fixtureBatch, tempDir, writeAll } from './helpers.js';
 
@@ -17,7 +17,7 @@ describe('ascii sink', () => {
   it("prints one line per event in VAST's rendering", async () => {
     const dir = await tempDir();
     const path = join(dir, 'out.txt');
-    await writeAll(asciiSink(asciiSinkSpec.options.parse({ path }), simpleContext()), [fixtureBatch()]);
+    await writeAll(asciiSinkSpec.create(asciiSinkSpec.options.parse({ path }), simpleContext()), [fixtureBatch()]);
     // Written by hand from the fixture rows (helpers.ts): ints signed, durations with a unit.
     assert.equal(await readFile(path, 'utf8'), [
       '<zeek.test> [2009-11-18T08:00:21.486539, T, -5, 42, 0.5, 163.82ms, "a\\tb,c\\x80", 10.0.0.1, 10.0.0.0/8, 80/tcp, tcp, ["x", "y,z"], {1, 2}]',
@@ -36,15 +36,16 @@ describe('csv sink', () => {
     const bb = new BatchBuilder({ name: 'q', fields: [{ name: 'say, what', type: t.string }, { name: 'n', type: t.count }] });
     bb.columns[0]!.append('he said "hi"\nbye'); bb.columns[1]!.append(7n);
     const other = makeBatch(bb.schema, bb.finish());
-    await writeAll(csvSink(csvSinkSpec.options.parse({ path }), simpleContext()), [fixtureBatch(), other]);
+    await writeAll(csvSinkSpec.create(csvSinkSpec.options.parse({ path }), simpleContext()), [fixtureBatch(), other]);
     const text = await readFile(path, 'latin1');
-    // Rows by hand; the fixture's string cell holds a raw tab and the byte 0x80.
+    // Rows by hand; the fixture's string cell holds a raw tab and the byte 0x80. Times carry
+    // their zone, durations are exact seconds, and the empty string (last fixture row) is `""`.
     assert.equal(text, [
       'ts,b,i,c,r,d,s,a,n,port,e,l,st',
-      '2009-11-18T08:00:21.486539,T,-5,42,0.5,163.82ms,"a\tb,c\x80",10.0.0.1,10.0.0.0/8,80/tcp,tcp,"[x, y,z]","{1, 2}"',
+      '2009-11-18T08:00:21.486539Z,T,-5,42,0.5,0.16382,"a\tb,c\x80",10.0.0.1,10.0.0.0/8,80/tcp,tcp,"[x, y,z]","{1, 2}"',
       ',,,,,,,,,,,,',
-      '1970-01-01T00:00:00,F,9007199254740993,18446744073709551615,2.0,-1.5s,-,2001:db8::1,,53/udp,udp,[],{}',
-      ',,,,,,,,,,,,',
+      '1970-01-01T00:00:00Z,F,9007199254740993,18446744073709551615,2.0,-1.5,-,2001:db8::1,,53/udp,udp,[],{}',
+      ',,,,,,"",,,,,,',
       '"say, what",n',
       '"he said ""hi""\nbye",7',
       '',

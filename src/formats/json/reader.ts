@@ -16,7 +16,7 @@ import { BatchBuilder } from '../../data/batch.js';
 import type { ColumnBuilder } from '../../data/columns.js';
 import { linkPortProtocols } from '../../data/ports.js';
 import { defaultTimestamp, formatType, typesEqual, type Field, type Schema, type Type } from '../../data/types.js';
-import type { CutBatch, LineParser } from '../line-parser.js';
+import type { CutBatch, LineParser, Rejections } from '../line-parser.js';
 import { inferAt, inferredEnd, keyText, widen } from './infer.js';
 import { Fault, MAX_DEPTH, decodeString, decoded, depthFault, preview, scan, skipValue, stringEnd, syntax, ws } from './scanner.js';
 import { makePlan, nullEnd, put, type Plan, type Timestamps } from './values.js';
@@ -43,12 +43,6 @@ export interface JsonDialect {
   table(name: string): TableOptions;
   readonly zeekEscapes: boolean;
   readonly timestamps: Timestamps;
-}
-
-/** Where rejected lines go (the sources' BadInput): location, reason and the raw bytes. */
-export interface Rejects {
-  reject(location: string, reason: string, raw: Uint8Array): void;
-  close(): Promise<void>;
 }
 
 interface Column {
@@ -429,7 +423,7 @@ export class JsonReader implements LineParser {
   readonly routeKey: string | undefined;
   readonly routed: boolean;
 
-  constructor(readonly dialect: JsonDialect, private readonly rejects: Rejects, private readonly sample: number) {
+  constructor(readonly dialect: JsonDialect, private readonly rejects: Rejections, private readonly sample: number) {
     this.routeKey = dialect.routeKey;
     this.routed = dialect.routeKey !== undefined;
     this.fileDefault = this.lineDefault = dialect.schemaName(undefined, this.file);
@@ -472,7 +466,7 @@ export class JsonReader implements LineParser {
   }
 
   async close(): Promise<void> {
-    await this.rejects.close();
+    await this.rejects.close?.();
   }
 
   private parse(buf: Uint8Array, start: number, end: number, rawEnd: number, file: string, lineNo: number): void {

@@ -14,7 +14,7 @@ import {
   RecordBuilder, SubnetBuilder, Utf8Builder, type ColumnBuilder,
 } from '../../data/columns.js';
 import type { Type } from '../../data/types.js';
-import { Port, Subnet, parseV6Bytes } from '../../data/values.js';
+import { Port, Subnet, parseAddressBytes } from '../../data/values.js';
 import {
   Fault, MAX_DEPTH, decodeString, decoded, depthFault, isDigit, latin1, literalEnd, minified, numberEnd, scan,
   skipValue, stringEnd, syntax, ws,
@@ -523,7 +523,7 @@ function putAddress(col: AddressBuilder, buf: Uint8Array, i: number, end: number
     return e + 1;
   }
   const slot = col.slot();
-  if (!parseV6Bytes(src, s, se, slot.bytes, slot.offset)) return mismatch();
+  if (!parseAddressBytes(src, s, se, slot.bytes, slot.offset)) return mismatch();
   col.commit();
   return e + 1;
 }

@@ -3,7 +3,7 @@
 // (magic a1b23c4d) time stamps, from the columns of pcap.packet batches.
 
 import type * as arrow from 'apache-arrow';
-import type { Schema } from '../data/types.js';
+import type { Schema } from '../../data/types.js';
 
 export type Precision = 'micro' | 'nano';
 

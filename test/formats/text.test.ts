@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { durationText } from '../../src/formats/ascii/writer.js';
 import {
-  ByteBuffer, durationText, realText, splitNanos, utf8SequenceLength, writeDecimalSeconds, writeFixedSeconds, writeIsoTime,
-  zeekDoubleText, type NanoParts,
-} from '../../src/data/format.js';
+  ByteBuffer, realText, splitNanos, utf8SequenceLength, writeDecimalSeconds, writeFixedSeconds, writeIsoTime, type NanoParts,
+} from '../../src/formats/text.js';
+import { zeekDoubleText } from '../../src/formats/zeek-tsv/writer.js';
 
 /** Splits a nanosecond count given as a bigint (the words the columns hold). */
 function parts(ns: bigint): NanoParts {

@@ -2,7 +2,7 @@
 // table (the "time machine" idea): keep only the first N payload bytes of each flow, both
 // directions together, with a bounded table (idle timeout, most flows, least recent out).
 
-import type { PacketHeaders } from './pcap-decode.js';
+import type { PacketHeaders } from './decode.js';
 
 // ICMP types that answer another: request and reply then share one flow, as Community ID
 // v1 pairs them (echo, timestamp, information, address mask; ICMPv6 echo, MLD, ND).

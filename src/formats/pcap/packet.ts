@@ -2,12 +2,12 @@
 // headers and the captured bytes straight into the column builders (no row objects).
 
 import type * as arrow from 'apache-arrow';
-import { BatchBuilder } from '../data/batch.js';
-import type { AddressBuilder, BlobBuilder, EnumBuilder, Int64Builder, PortBuilder } from '../data/columns.js';
-import { PORT_PROTOCOL_KEY } from '../data/ports.js';
-import { t, type Schema } from '../data/types.js';
-import type { PacketHeaders } from './pcap-decode.js';
-import type { PacketRecord } from './pcap-file.js';
+import { BatchBuilder } from '../../data/batch.js';
+import type { AddressBuilder, BlobBuilder, EnumBuilder, Int64Builder, PortBuilder } from '../../data/columns.js';
+import { PORT_PROTOCOL_KEY } from '../../data/ports.js';
+import { t, type Schema } from '../../data/types.js';
+import type { PacketHeaders } from './decode.js';
+import type { PacketRecord } from './file.js';
 
 /**
  * One event per packet. `time` is the capture time in ns; `src`/`dst` the IP addresses

@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodePacket, DecodeStatus, newPacketHeaders, type PacketHeaders } from '../../src/sources/pcap-decode.js';
-import { flowId } from '../../src/sources/pcap-flows.js';
+import { decodePacket, DecodeStatus, newPacketHeaders, type PacketHeaders } from '../../../src/formats/pcap/decode.js';
+import { flowId } from '../../../src/formats/pcap/flows.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 // IPv4 10.0.0.1 -> 10.0.0.2, UDP 1234 -> 53 with 4 payload bytes (total length 32).

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CaptureFormatError, CaptureParser, NEED_MORE, newPacketRecord } from '../../src/sources/pcap-file.js';
+import { CaptureFormatError, CaptureParser, NEED_MORE, newPacketRecord } from '../../../src/formats/pcap/file.js';
 
 interface Got { number: number; seconds: number; nanos: number; hasTime: boolean; caplen: number; length: number; linkType: number; offset: number; hex: string }
 

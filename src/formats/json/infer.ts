@@ -14,7 +14,7 @@ import { formatType, t, type Field, type Type } from '../../data/types.js';
 import { MAX_DEPTH, depthFault, numberEnd, scan, skipValue, stringEnd, syntax, ws, decodeString, decoded } from './scanner.js';
 
 /** A count seen beyond 2^63 - 1: it cannot widen to int. Compares equal to count otherwise. */
-export const bigCount: Type = { kind: 'count' };
+const bigCount: Type = { kind: 'count' };
 
 const UINT64_MAX = 18446744073709551615n;
 const INT64_MAX = 9223372036854775807n;

@@ -14,7 +14,7 @@ import {
   RecordBuilder, SubnetBuilder, Utf8Builder, type ColumnBuilder,
 } from '../../data/columns.js';
 import type { Type } from '../../data/types.js';
-import { Port, Subnet, parseAddressBytes } from '../../data/values.js';
+import { Port, Subnet, parseAddressBytes, scanAddress } from '../../data/values.js';
 import {
   Fault, MAX_DEPTH, decodeString, decoded, depthFault, isDigit, latin1, literalEnd, minified, numberEnd, scan,
   skipValue, stringEnd, syntax, ws,
@@ -472,28 +472,15 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
+const address = new Uint8Array(16);
+
 function putAddress(col: AddressBuilder, buf: Uint8Array, i: number, end: number, base: number): number {
   if (buf[i] !== 0x22) return mismatch();
-  {
-    // Fast path, one pass: a dotted quad right up to the closing quote.
-    let octet = 0, dots = 0, digits = 0, a0 = 0, a1 = 0, a2 = 0, k = i + 1;
-    for (; k < end; k++) {
-      const c = buf[k]!;
-      if (c === 0x2e) {
-        if (digits === 0 || dots === 3) break;
-        if (dots === 0) a0 = octet; else if (dots === 1) a1 = octet; else a2 = octet;
-        dots++; octet = 0; digits = 0;
-      } else {
-        const d = c - 48;
-        if (d < 0 || d > 9 || digits === 3) break;
-        octet = octet * 10 + d;
-        digits++;
-      }
-    }
-    if (buf[k] === 0x22 && dots === 3 && digits > 0 && octet <= 255 && a0 <= 255 && a1 <= 255 && a2 <= 255) {
-      col.appendV4(a0, a1, a2, octet);
-      return k + 1;
-    }
+  // Fast path, one pass: the address right up to the closing quote (addresses hold no escapes).
+  const stop = scanAddress(buf, i + 1, end, 0x22, address, 0);
+  if (stop >= 0 && buf[stop] === 0x22) {
+    col.appendBytes(address);
+    return stop + 1;
   }
   const e = stringEnd(buf, i + 1, end, base);
   if (e < 0) return -1;
@@ -503,28 +490,8 @@ function putAddress(col: AddressBuilder, buf: Uint8Array, i: number, end: number
     if (n < 0) return -1;
     src = decoded(); s = 0; se = n;
   }
-  // IPv4 fast path: four decimal octets; anything else goes through the IPv6 parser.
-  let octet = 0, dots = 0, digits = 0, a0 = 0, a1 = 0, a2 = 0, k = s;
-  for (; k < se; k++) {
-    const c = src[k]!;
-    if (c === 0x2e) {
-      if (digits === 0 || dots === 3) break;
-      if (dots === 0) a0 = octet; else if (dots === 1) a1 = octet; else a2 = octet;
-      dots++; octet = 0; digits = 0;
-    } else {
-      const d = c - 48;
-      if (d < 0 || d > 9 || digits === 3) break;
-      octet = octet * 10 + d;
-      digits++;
-    }
-  }
-  if (k === se && dots === 3 && digits > 0 && octet <= 255 && a0 <= 255 && a1 <= 255 && a2 <= 255) {
-    col.appendV4(a0, a1, a2, octet);
-    return e + 1;
-  }
-  const slot = col.slot();
-  if (!parseAddressBytes(src, s, se, slot.bytes, slot.offset)) return mismatch();
-  col.commit();
+  if (!parseAddressBytes(src, s, se, address, 0)) return mismatch();
+  col.appendBytes(address);
   return e + 1;
 }
 

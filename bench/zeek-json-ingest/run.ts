@@ -55,7 +55,8 @@ function runJson(cmd: string, args: string[]): WorkerOutput {
  * zeek-json sink into bench/data/, once per rows, seed and generator version.
  */
 async function generatedJsonLog(rows: number, seed: number, regenerate: boolean): Promise<{ path: string; bytes: number; fresh: boolean }> {
-  const path = join(dataDir, `zeek-conn-${rows}-seed${seed}-v${generatorVersion}.log.json`);
+  // Named `conn.…log.json` as Zeek names its logs, so the source types it by the conn table.
+  const path = join(dataDir, `conn.${rows}-seed${seed}-v${generatorVersion}.log.json`);
   if (!regenerate && existsSync(path)) return { path, bytes: statSync(path).size, fresh: false };
   const tsv = await generatedLog('zeek-conn', rows, seed, regenerate);
   const tmp = `${path}.${process.pid}.tmp`;

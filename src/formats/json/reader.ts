@@ -275,7 +275,7 @@ class Table {
       if (text === undefined) { this.fail(-1); return -1; }
       const name = this.reader.nameFor(text === '' ? undefined : text);
       if (name !== this.name) { this.routeName = name; this.status = Status.Route; return -1; }
-      if (!scan.escaped) this.routeBytes = buf.slice(i + 1, e);
+      if (!scan.escaped) this.routeBytes = Uint8Array.prototype.slice.call(buf, i + 1, e);
       return e + 1;
     }
     const e = skipValue(buf, i, end, base, depth);
@@ -299,7 +299,8 @@ class Table {
     const name = level.name === '' ? text : `${level.name}.${text}`;
     const route = level === this.root && text === this.reader.routeKey;
     const prefix = `${name}.`;
-    const bytes = key.slice(s, e);
+    // A copy: a view would keep the whole input chunk alive.
+    const bytes = Uint8Array.prototype.slice.call(key, s, e);
     const child: Child = {
       key: bytes, plain: !bytes.includes(0x22) && !bytes.includes(0x5c), name, route, next: undefined,
       column: route ? -1 : this.index.get(name) ?? -1,

@@ -56,7 +56,10 @@ interface Column {
 /** One key of an object level, as met in lines of this schema. */
 interface Child {
   readonly key: Uint8Array;
-  /** The key holds no quote or backslash: its raw bytes in a line are exactly `key`. */
+  /**
+   * The key holds no quote, backslash or control byte: its raw bytes in a line are exactly
+   * `key`, and a match cannot run past the line's end (a line ends at a CR or LF byte).
+   */
   readonly plain: boolean;
   /** The flattened name (`a.b`). */
   readonly name: string;
@@ -185,7 +188,7 @@ class Table {
   private object(level: Level, buf: Uint8Array, i: number, end: number, base: number, depth: number): number {
     i = ws(buf, i, end);
     if (buf[i] === 0x7d) return i + 1;
-    const cols = this.cols;
+    const cols = this.cols, plans = this.plans, stamp = this.stamp, serial = this.serial;
     let prev: Child | undefined;
     for (;;) {
       if (buf[i] !== 0x22) { this.fail(syntax(buf, i, end, base, 'a key')); return -1; }
@@ -230,14 +233,14 @@ class Table {
         const c = child.column;
         if (c < 0) { this.status = Status.Widen; return -1; }
         const col = cols[c]!;
-        if (this.stamp[c] === this.serial) { this.fail(-1, `duplicate field '${child.name}'`); return -1; }
-        this.stamp[c] = this.serial;
+        if (stamp[c] === serial) { this.fail(-1, `duplicate field '${child.name}'`); return -1; }
+        stamp[c] = serial;
         if (b === 0x6e) {
           i = nullEnd(buf, i, end, base);
           if (i < 0) { this.fail(-1); return -1; }
           col.appendNull();
         } else {
-          const e = put(this.plans[c]!, col, buf, i, end, base, depth);
+          const e = put(plans[c]!, col, buf, i, end, base, depth);
           if (e < 0) { this.valueFault(c, buf, i, end, base); return -1; }
           i = e;
         }
@@ -302,7 +305,7 @@ class Table {
     // A copy: a view would keep the whole input chunk alive.
     const bytes = Uint8Array.prototype.slice.call(key, s, e);
     const child: Child = {
-      key: bytes, plain: !bytes.includes(0x22) && !bytes.includes(0x5c), name, route, next: undefined,
+      key: bytes, plain: bytes.every((b) => b >= 0x20 && b !== 0x22 && b !== 0x5c), name, route, next: undefined,
       column: route ? -1 : this.index.get(name) ?? -1,
       node: this.columns.some((col) => col.name.startsWith(prefix)) ? { name, children: [], first: undefined } : undefined,
     };

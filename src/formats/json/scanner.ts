@@ -128,7 +128,7 @@ export function skipValue(buf: Uint8Array, i: number, end: number, base: number,
     case 0x74: return literalEnd(buf, i, end, base, 'true');
     case 0x66: return literalEnd(buf, i, end, base, 'false');
     case 0x6e: return literalEnd(buf, i, end, base, 'null');
-    default: return numberEnd(buf, i, end, base);
+    default: return b === 0x2d || (b !== undefined && isDigit(b)) ? numberEnd(buf, i, end, base) : syntax(buf, i, end, base, 'a value');
   }
 }
 

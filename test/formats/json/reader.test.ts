@@ -103,6 +103,17 @@ describe('json reader: bad lines are located rejections', () => {
     ]);
   });
 
+  it('a key predicted from the previous line never matches across the line end', async () => {
+    const { ctx, messages } = logged();
+    const path = await file('x.json', '{"a\\nb":1}\n{"a\\nb":2}\n{"a\nb":3}\n');
+    const batches = await read(jsonSourceSpec, path, { sample: 1 }, ctx);
+    assert.deepEqual(rowsOf(batches), [{ 'a\nb': 1n }, { 'a\nb': 2n }]);
+    assert.deepEqual(messages, [
+      "skipped x.json:3: invalid JSON: unexpected end of line, expected '\"'",
+      "skipped x.json:4: invalid JSON: unexpected 'b' at column 1, expected a value",
+    ]);
+  });
+
   it('dead letters hold the raw bytes of the line, invalid UTF-8 and CR included', async () => {
     const bad = Buffer.concat([Buffer.from('{"a":"\xff\xfe'), Buffer.from([0xff, 0xc3, 0x28]), Buffer.from('" oops}\r')]);
     const bad2 = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x80, 0x7d]);

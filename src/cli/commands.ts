@@ -2,16 +2,17 @@
 // non-zero exit code on failure.
 
 import type { Command } from 'commander';
-import { InputError } from '../sources/bad-input.js';
+import { describeError, errnoCode } from '../data/errors.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
 import { optionDocs } from '../pipeline/describe.js';
 import { components, componentsOf } from '../pipeline/registry.js';
-import { NodeError, runPipeline, stopPipelines } from '../pipeline/run.js';
+import { NodeError, runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
 import { zeekLogKinds } from '../generate/zeek.js';
 import { ProgressDisplay, formatBytes, summary } from './progress.js';
+import { StopSignals } from './stop.js';
 
 export function registerCommands(program: Command): void {
   program
@@ -20,7 +21,9 @@ export function registerCommands(program: Command): void {
     .argument('<file>', 'pipeline file (YAML), e.g. pipelines/quickstart.yaml')
     .option('-q, --quiet', 'no progress and no summary')
     .option('--no-progress', 'no live progress display even on a terminal')
-    .addHelpText('after', '\nExample:\n  flow run pipelines/quickstart.yaml\n\nRelative paths in the file resolve against the file\'s directory.\nExit status: 0 when every sink finished, 1 on any error.')
+    .addHelpText('after', '\nExample:\n  flow run pipelines/quickstart.yaml\n\nRelative paths in the file resolve against the file\'s directory.\n' +
+      'Exit status: 0 when every sink finished, 1 on any error; 130 (SIGINT, Ctrl-C) or 143 (SIGTERM)\n' +
+      'when stopped by a signal after the sinks wrote and closed what was read.')
     .action(async (file: string, opts: { quiet?: boolean; progress: boolean }) => {
       process.exitCode = await runCommand(file, opts);
     });
@@ -52,7 +55,7 @@ export function registerCommands(program: Command): void {
     .command('filter')
     .description('print the events of files that match a query (no pipeline file, no store)')
     .argument('<query>', "query in the VAST expression language, e.g. 'id.resp_p == 53 && duration > 1s'")
-    .argument('<files...>', 'input files: Zeek TSV/JSON, JSON, pcap, bgpdump or Arrow (detected), or - for stdin')
+    .argument('<files...>', 'input files: Zeek TSV/JSON, JSON, pcap, bgpdump or Arrow, gzipped or not, told apart by their content (or given with -i), or - for stdin')
     .option('-f, --format <format>', 'output format: ascii, json, zeek-tsv, zeek-json, csv, arrow, pcap', 'ascii')
     .option('-o, --output <file>', 'write to a file instead of standard output', '-')
     .option('-i, --input-format <type>', 'source type for all inputs instead of detecting it')
@@ -61,32 +64,27 @@ export function registerCommands(program: Command): void {
 Examples:
   flow filter ':addr in 192.168.1.0/24 && duration > 1min' conn.log
   flow filter 'service == "dns"' logs/*.log --format json -o dns.json
-  flow filter 'src_port == 53/udp' trace.pcap --format pcap -o dns.pcap`)
+  flow filter 'src_port == 53/udp' trace.pcap --format pcap -o dns.pcap
+  zcat conn.log.gz | flow filter 'proto == "udp"' - | head
+
+Bad input is skipped, named on stderr and counted in a summary there.
+Exit status: 0 when done (also when a reader such as head closes the pipe early), 1 on any
+error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the matches read.`)
     .action(async (query: string, files: string[], opts: { format: string; output: string; inputFormat?: string; head?: string }) => {
-      // Ctrl-C (or SIGTERM) stops reading; what was read is written and the output closed
-      // properly (an Arrow file keeps its footer). A second one exits at once.
-      let stopping = false;
-      const onSignal = () => {
-        if (stopping) process.exit(130);
-        stopping = true;
-        stopPipelines();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const stop = new StopSignals();
       try {
-        process.exitCode = await filterCommand(query, files, opts);
-      } catch (err) {
-        // A type error found at run time comes located at the internal `where` node; the query is what the user wrote.
-        const e = err instanceof NodeError ? err.cause : err;
-        if (e instanceof QueryError) {
-          process.stderr.write(`flow filter: ${e.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw err;
+        await filterCommand(query, files, opts, stop.signal);
+        process.exitCode = stop.exitCode ?? 0;
+      } catch (e) {
+        // A reader that went away (`| head -1`) ends the output; that is no failure.
+        if (errnoOf(e) === 'EPIPE') { process.exitCode = stop.exitCode ?? 0; return; }
+        // Failures come located at the internal nodes (in1, where, out), which the user never
+        // named: their causes name the file, the query or the output.
+        process.stderr.write(`flow filter: ${describeError(e instanceof NodeError ? e.cause : e)}\n`);
+        if (process.env.FLOW_DEBUG && !(e instanceof QueryError)) process.stderr.write(`${(e as Error).stack}\n`);
+        process.exitCode = 1;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stop.dispose();
       }
     });
 
@@ -119,18 +117,14 @@ async function runCommand(file: string, opts: { quiet?: boolean; progress: boole
   const display = tty ? new ProgressDisplay(process.stderr) : undefined;
   // The first Ctrl-C (or SIGTERM) stops the sources and lets the sinks write and close
   // what was read; a second one exits at once.
-  const abort = new AbortController();
-  const onSignal = () => {
-    if (abort.signal.aborted) process.exit(130);
+  const stop = new StopSignals(() => {
+    display?.clear();
     process.stderr.write('\nstopping: finishing the events already read (Ctrl-C again to exit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   const started = Date.now();
   try {
     const result = await runPipeline(pipeline, {
-      signal: abort.signal,
+      signal: stop.signal,
       ...(display ? { onProgress: (n, ms) => display.draw(n, ms) } : {}),
       log: (node, m) => {
         display?.clear();
@@ -138,18 +132,37 @@ async function runCommand(file: string, opts: { quiet?: boolean; progress: boole
       },
     });
     display?.clear();
-    if (!opts.quiet) process.stderr.write(`${abort.signal.aborted ? 'stopped; ' : ''}${summary(result.nodes, result.elapsedMs)}\n`);
-    return 0;
+    if (!opts.quiet) process.stderr.write(`${stop.signal.aborted ? 'stopped; ' : ''}${summary(result.nodes, result.elapsedMs)}\n`);
+    return stop.exitCode ?? 0;
   } catch (e) {
     display?.clear();
-    const message = e instanceof InputError || e instanceof PipelineError ? e.message : (e as Error).message ?? String(e);
-    process.stderr.write(`flow run: failed after ${((Date.now() - started) / 1000).toFixed(2)}s: ${message}\n`);
+    // A stdout sink whose reader went away (`| head`) ends the run; that is no failure.
+    if (errnoOf(e) === 'EPIPE') return stop.exitCode ?? 0;
+    process.stderr.write(`flow run: failed after ${((Date.now() - started) / 1000).toFixed(2)}s: ${userMessage(e)}\n`);
     if (process.env.FLOW_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
+}
+
+/** The errno code anywhere in an error's cause chain (a sink's error wraps the write's). */
+function errnoOf(e: unknown): string | undefined {
+  for (let x = e, depth = 0; x !== undefined && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = errnoCode(x);
+    if (code !== undefined) return code;
+    if (!(x instanceof Error)) break;
+  }
+  return undefined;
+}
+
+/** A node's failure keeps its location; a system error in it becomes a sentence. */
+function userMessage(e: unknown): string {
+  if (e instanceof NodeError && errnoCode(e.cause) !== undefined) {
+    const where = e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : '';
+    return `${where}node '${e.node}': ${describeError(e.cause)}`;
+  }
+  return describeError(e);
 }
 
 function listComponents(): string {

@@ -2,6 +2,7 @@
 // arguments, writes to stdout or a file, and turns stream failures into user errors.
 
 import { open } from 'node:fs/promises';
+import { errnoCode, fileError, systemReason } from '../data/errors.js';
 import { generateZeekLog, zeekLogKinds, type ZeekLogKindName } from './zeek.js';
 
 export interface GenerateActionOptions {
@@ -26,8 +27,6 @@ export function isZeekLogKind(kind: string): kind is ZeekLogKindName {
   return (zeekLogKinds as readonly string[]).includes(kind);
 }
 
-let stdoutGuarded = false;
-
 /** Writes the log and resolves with the bytes written. Errors carry user-facing messages. */
 export async function generateAction(kind: string, options: GenerateActionOptions): Promise<number> {
   if (!isZeekLogKind(kind)) throw new Error(`unknown log kind '${kind}': expected one of ${zeekLogKinds.join(', ')}`);
@@ -36,19 +35,12 @@ export async function generateAction(kind: string, options: GenerateActionOption
   const output = options.output ?? '-';
 
   if (output === '-') {
-    // A reader that stops early (`flow generate ... | head`) closes the pipe: that ends the
-    // output, it is no failure. The guard also catches an EPIPE raised after we returned.
-    if (!stdoutGuarded) {
-      stdoutGuarded = true;
-      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPIPE') throw err;
-      });
-    }
     try {
       return await generateZeekLog(kind, { rows, seed }, process.stdout);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
-      throw new Error(`writing to standard output failed: ${(err as Error).message}`);
+      // A reader that stops early (`flow generate ... | head`) ends the output; no failure.
+      if (errnoCode(err) === 'EPIPE') return 0;
+      throw new Error(`cannot write standard output: ${systemReason(err)}`);
     }
   }
 
@@ -56,18 +48,19 @@ export async function generateAction(kind: string, options: GenerateActionOption
   try {
     fh = await open(output, 'w');
   } catch (err) {
-    throw new Error(`cannot write '${output}': ${(err as Error).message}`);
+    throw fileError('write', output, err);
   }
   const stream = fh.createWriteStream();
   try {
     const bytes = await generateZeekLog(kind, { rows, seed }, stream);
     await new Promise<void>((resolve, reject) => {
       stream.once('error', reject);
-      stream.end(resolve);
+      // end()'s callback also hears a write that failed (ENOSPC on /dev/full).
+      stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
     });
     return bytes;
   } catch (err) {
     stream.destroy();
-    throw new Error(`writing '${output}' failed: ${(err as Error).message}`);
+    throw fileError('write', output, err);
   }
 }

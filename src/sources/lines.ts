@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Batch } from '../data/batch.js';
 import type { NodeContext } from '../data/context.js';
 import type { LineParser } from '../formats/line-parser.js';
+import { BadInput, type OnErrorOptions } from './bad-input.js';
 import { openInputs, type InputOptions } from './input.js';
 import { sourceShell, type SourceShell } from './shell.js';
 
@@ -27,11 +28,11 @@ export interface BatchingOptions {
 const NL = 0x0a;
 const CR = 0x0d;
 
-export function lineSource(ctx: NodeContext, options: InputOptions & BatchingOptions, parser: LineParser): Observable<Batch> {
+export function lineSource(ctx: NodeContext, options: InputOptions & BatchingOptions & OnErrorOptions, parser: LineParser): Observable<Batch> {
   return sourceShell(ctx, options, (shell) => readLines(ctx, options, parser, shell));
 }
 
-async function readLines(ctx: NodeContext, options: InputOptions & BatchingOptions, parser: LineParser, shell: SourceShell): Promise<void> {
+async function readLines(ctx: NodeContext, options: InputOptions & BatchingOptions & OnErrorOptions, parser: LineParser, shell: SourceShell): Promise<void> {
   let bytesSinceCut = 0;
   let lastCut = Date.now();
 
@@ -53,7 +54,10 @@ async function readLines(ctx: NodeContext, options: InputOptions & BatchingOptio
 
   // Dead letters are flushed also when reading stopped early or failed.
   try {
-    for await (const file of openInputs(options, ctx.baseDir, shell.signal)) {
+    // Damaged input (a truncated .gz) ends a file early; it counts as bad input after the
+    // last complete line, which was delivered.
+    const damage = new BadInput(options, ctx);
+    for await (const file of openInputs(options, ctx.baseDir, shell.signal, ctx.log)) {
       parser.startFile(file.name);
       let carry: Buffer | undefined;
       let lineNo = 0;
@@ -92,6 +96,7 @@ async function readLines(ctx: NodeContext, options: InputOptions & BatchingOptio
         lineNo++;
         parser.line(carry, 0, trimCR(carry, 0, carry.length), lineNo, carry.length);
       }
+      if (file.damage !== undefined) damage.reject(`${file.name}:${lineNo + 1}`, `${file.damage}; the last complete line is ${lineNo}`);
     }
     await emit();
   } finally {

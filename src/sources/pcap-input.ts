@@ -1,31 +1,41 @@
 // Where capture bytes come from: a file read with positional handle reads straight into
 // the parser's buffer (no intermediate copies), or a stream (stdin, gunzip) adapted to the
-// same read(into, offset, length) call. gzip is detected by its magic bytes.
+// same read(into, offset, length) call. gzip is detected and inflated by the shared gzip.ts.
 
-import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { fileError } from '../data/errors.js';
+import { gunzip, GzipDamage, isGzip } from './gzip.js';
+import { peek } from './input.js';
 
 export interface ByteSource {
   /** Reads up to `length` bytes into buf at `offset`; 0 means end of input (for now, when following). */
   read(buf: Uint8Array, offset: number, length: number): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Set when the input ended early at damaged compressed data (a truncated .gz): what broke.
+   * Everything before the damage was read; the parser then sees an end of input.
+   */
+  readonly damage?: string | undefined;
 }
 
 export async function openCaptureFile(path: string): Promise<ByteSource> {
-  if (path === '-') return streamSource(process.stdin, async () => {});
-  const fh = await open(path, 'r');
+  if (path === '-') return streamSource(process.stdin, async () => {}, isGzip((await peek(process.stdin)) ?? Buffer.alloc(0)));
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw fileError('read', path, err);
+  }
   try {
     const head = Buffer.alloc(2);
     const { bytesRead } = await fh.read(head, 0, 2, 0);
-    if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      await fh.close();
-      const gunzip = createReadStream(path).pipe(createGunzip());
-      return streamSource(gunzip, async () => { gunzip.destroy(); });
+    if (isGzip(head.subarray(0, bytesRead))) {
+      const raw = fh.createReadStream({ start: 0 });
+      return streamSource(raw, async () => { raw.destroy(); }, true);
     }
   } catch (err) {
     await fh.close();
-    throw err;
+    throw fileError('read', path, err);
   }
   return fileSource(fh);
 }
@@ -42,16 +52,25 @@ function fileSource(fh: FileHandle): ByteSource {
   };
 }
 
-/** Adapts a byte stream; its chunks are copied into the caller's buffer as asked. */
-function streamSource(stream: AsyncIterable<Buffer | string> & NodeJS.ReadableStream, close: () => Promise<void>): ByteSource {
-  const it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+/** Adapts a byte stream, inflated when `gzipped`; its chunks are copied into the caller's buffer as asked. */
+function streamSource(stream: NodeJS.ReadableStream, close: () => Promise<void>, gzipped: boolean): ByteSource {
+  const it = (gzipped ? gunzip(stream) : stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let pending: Buffer | undefined;
   let done = false;
+  let damage: string | undefined;
   return {
+    get damage() { return damage; },
     async read(buf, offset, length) {
       if (!pending || pending.length === 0) {
         if (done) return 0;
-        const r = await it.next();
+        let r: IteratorResult<Buffer>;
+        try {
+          r = await it.next();
+        } catch (err) {
+          if (!(err instanceof GzipDamage)) throw err;
+          damage = err.reason;
+          r = { done: true, value: undefined };
+        }
         if (r.done) { done = true; return 0; }
         pending = r.value;
       }
@@ -61,7 +80,7 @@ function streamSource(stream: AsyncIterable<Buffer | string> & NodeJS.ReadableSt
       return n;
     },
     async close() {
-      await it.return?.();
+      await it.return?.(undefined);
       await close();
     },
   };

@@ -36,8 +36,9 @@ export const zeekJsonSourceOptions = z.strictObject({
 export type ZeekJsonSourceOptions = z.output<typeof zeekJsonSourceOptions>;
 
 /** `conn.log.json` and `conn.04:00:00-05:00:00.log.json.gz` both name the log `conn`. */
-export function logNameFromFile(file: string): string {
-  if (file === 'stdin') return 'unknown';
+export function logNameFromFile(path: string): string {
+  if (path === 'stdin') return 'unknown';
+  const file = path.slice(path.lastIndexOf('/') + 1);
   const dot = file.indexOf('.');
   return dot > 0 ? file.slice(0, dot) : file;
 }

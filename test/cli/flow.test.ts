@@ -144,7 +144,7 @@ test('Ctrl-C on a following pipeline stops the sources and the sinks finish thei
   await appendFile(join(dir, 'grow.log'), '3\n');
   await new Promise((r) => setTimeout(r, 700));
   child.kill('SIGINT');
-  assert.equal(await exited, 0, stderr);
+  assert.equal(await exited, 130, stderr); // 128 + SIGINT, as shells report a Ctrl-C
   const out = await readFile(join(dir, 'out.log'), 'utf8');
   assert.deepEqual(dataLines(out), ['1', '2', '3']);
   assert.match(out, /\n#close\t/);

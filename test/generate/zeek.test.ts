@@ -233,7 +233,7 @@ test('generateAction: file output equals stream output; user errors name the pro
     assert.equal(bytes, Buffer.byteLength(file, 'latin1'));
     await assert.rejects(generateAction('zeek-ssl', { rows: 1 }), { message: "unknown log kind 'zeek-ssl': expected one of zeek-conn, zeek-dns, zeek-http" });
     await assert.rejects(generateAction('zeek-conn', { rows: '-5' }), { message: "--rows expects a non-negative integer such as 1000, 250k or 1M, got '-5'" });
-    await assert.rejects(generateAction('zeek-conn', { rows: 1, output: join(dir, 'missing', 'x.log') }), /^Error: cannot write '.*missing\/x\.log': ENOENT/);
+    await assert.rejects(generateAction('zeek-conn', { rows: 1, output: join(dir, 'missing', 'x.log') }), { message: `cannot write ${join(dir, 'missing', 'x.log')}: no such file or directory` });
     assert.equal(parseCount('rows', '1M'), 1_000_000);
     assert.equal(parseCount('rows', 250), 250);
   } finally {

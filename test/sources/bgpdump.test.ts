@@ -137,16 +137,16 @@ describe('bgpdump source on crafted lines', () => {
     assert.equal(bySchema.get('bgpdump.state_change'), undefined);
     assert.equal(ctx.stats.rejected, 5);
     assert.deepEqual(logs, [
-      "skipped crafted.txt:4: prefix: '10.6.0.0/33' is not a subnet",
-      'skipped crafted.txt:5: W line with 5 fields, expected 6',
-      "skipped crafted.txt:6: new_state: '9' is not a BGP state (1-6)",
-      "skipped crafted.txt:7: unknown record type 'MRT' (expected BGP4MP, BGP4MP_ET, TABLE_DUMP2 or TABLE_DUMP)",
-      "skipped crafted.txt:8: as_path: unexpected 'x' in '65000 x'",
+      `skipped ${file}:4: prefix: '10.6.0.0/33' is not a subnet`,
+      `skipped ${file}:5: W line with 5 fields, expected 6`,
+      `skipped ${file}:6: new_state: '9' is not a BGP state (1-6)`,
+      `skipped ${file}:7: unknown record type 'MRT' (expected BGP4MP, BGP4MP_ET, TABLE_DUMP2 or TABLE_DUMP)`,
+      `skipped ${file}:8: as_path: unexpected 'x' in '65000 x'`,
     ]);
   });
 
   it('stops at the first bad line under on_error: fail, and writes bad lines to a dead letter file', async () => {
-    await assert.rejects(read({ path: file, on_error: 'fail' }), { name: 'InputError', message: "crafted.txt:4: prefix: '10.6.0.0/33' is not a subnet" });
+    await assert.rejects(read({ path: file, on_error: 'fail' }), { name: 'InputError', message: `${file}:4: prefix: '10.6.0.0/33' is not a subnet` });
     const dead = join(tmp, 'bad.txt');
     await read({ path: file, on_error: 'dead-letter', dead_letter: dead });
     assert.equal(readFileSync(dead, 'utf8'), [3, 4, 5, 6, 7].map((i) => lines[i]).join('\n') + '\n');

@@ -62,11 +62,11 @@ describe('json reader: 64-bit numbers', () => {
     // The sampled lines' fields are columns even when their values are rejected.
     assert.deepEqual(rowsOf(batches), [{ ts: 5000000000n, 'id.orig_p': null, duration: null, orig_bytes: 7n }]);
     assert.deepEqual(messages, [
-      "skipped conn.log.json:1: field 'orig_bytes': integer out of range: 18446744073709551616",
-      "skipped conn.log.json:2: field 'id.orig_p': port out of range: 65536",
-      "skipped conn.log.json:3: field 'ts': time out of range: 99999999999.5",
-      "skipped conn.log.json:4: field 'duration': duration out of range: -9999999999",
-      "skipped conn.log.json:5: field 'orig_bytes': expected count, got -1",
+      `skipped ${path}:1: field 'orig_bytes': integer out of range: 18446744073709551616`,
+      `skipped ${path}:2: field 'id.orig_p': port out of range: 65536`,
+      `skipped ${path}:3: field 'ts': time out of range: 99999999999.5`,
+      `skipped ${path}:4: field 'duration': duration out of range: -9999999999`,
+      `skipped ${path}:5: field 'orig_bytes': expected count, got -1`,
     ]);
     const wide = await read(jsonSourceSpec, await file('w.json', '{"x":1}\n{"x":18446744073709551616}\n'));
     assert.deepEqual(wide.map((b) => formatType(b.schema.fields[0]!.type)), ['real']);
@@ -85,7 +85,7 @@ describe('json reader: bad lines are located rejections', () => {
       const path = await file('x.json', `{"a":[1]}\n${deep}\n${deepObject}\n{"a":[2]}\n`);
       const batches = await read(spec, path, { sample: 1 }, ctx);
       assert.deepEqual(rowsOf(batches), [{ a: [1n] }, { a: [2n] }]);
-      assert.deepEqual(messages, ['skipped x.json:2: nesting deeper than 100 levels', 'skipped x.json:3: nesting deeper than 100 levels']);
+      assert.deepEqual(messages, [`skipped ${path}:2: nesting deeper than 100 levels`, `skipped ${path}:3: nesting deeper than 100 levels`]);
     }
   });
 
@@ -94,12 +94,12 @@ describe('json reader: bad lines are located rejections', () => {
     const path = await file('x.json', '{"a":1}\n{"a":1,}\n{"a" 1}\n{"a":"x\n{"a":tru}\n{"a":1} x\n{"a":01}\n');
     await read(jsonSourceSpec, path, {}, ctx);
     assert.deepEqual(messages, [
-      "skipped x.json:2: invalid JSON: unexpected '}' at column 8, expected a key",
-      "skipped x.json:3: invalid JSON: unexpected '1' at column 6, expected ':'",
-      "skipped x.json:4: invalid JSON: unexpected end of line, expected '\"'",
-      "skipped x.json:5: invalid JSON: unexpected '}' at column 9, expected 'true'",
-      "skipped x.json:6: invalid JSON: unexpected 'x' at column 9, expected the end of the line",
-      "skipped x.json:7: invalid JSON: unexpected '1' at column 7, expected ',' or '}'",
+      `skipped ${path}:2: invalid JSON: unexpected '}' at column 8, expected a key`,
+      `skipped ${path}:3: invalid JSON: unexpected '1' at column 6, expected ':'`,
+      `skipped ${path}:4: invalid JSON: unexpected end of line, expected '\"'`,
+      `skipped ${path}:5: invalid JSON: unexpected '}' at column 9, expected 'true'`,
+      `skipped ${path}:6: invalid JSON: unexpected 'x' at column 9, expected the end of the line`,
+      `skipped ${path}:7: invalid JSON: unexpected '1' at column 7, expected ',' or '}'`,
     ]);
   });
 
@@ -109,8 +109,8 @@ describe('json reader: bad lines are located rejections', () => {
     const batches = await read(jsonSourceSpec, path, { sample: 1 }, ctx);
     assert.deepEqual(rowsOf(batches), [{ 'a\nb': 1n }, { 'a\nb': 2n }]);
     assert.deepEqual(messages, [
-      "skipped x.json:3: invalid JSON: unexpected end of line, expected '\"'",
-      "skipped x.json:4: invalid JSON: unexpected 'b' at column 1, expected a value",
+      `skipped ${path}:3: invalid JSON: unexpected end of line, expected '\"'`,
+      `skipped ${path}:4: invalid JSON: unexpected 'b' at column 1, expected a value`,
     ]);
   });
 

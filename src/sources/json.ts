@@ -1,16 +1,18 @@
 // json source: NDJSON (one object per line) from a file, glob or stdin. Nested objects
 // flatten to dotted names (`{"a":{"b":1}}` -> field `a.b`), arrays become lists and objects
 // inside arrays records. Field types come from the `schema` option where given, else are
-// inferred from the first `sample` lines (rules in json-infer.ts: strings stay strings,
-// `42` is a count, `-1` an int, `4.2` and `42.0` reals); a later line that disagrees widens
-// the schema (a new batch under the widened schema), e.g. count -> int -> real -> string.
+// inferred from the first `sample` lines (rules in formats/json/infer.ts: strings stay
+// strings, `42` is a count, `-1` an int, `4.2` and `42.0` reals); a later line that disagrees
+// widens the schema (a new batch under the widened schema), e.g. count -> int -> real -> string.
+// The reader itself is src/formats/json/reader.ts.
 
 import { z } from 'zod';
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
+import { parseFieldTypes } from '../formats/json/field-types.js';
+import { JsonReader } from '../formats/json/reader.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { inputOptions } from './input.js';
-import { JsonLineParser, parseFieldTypes } from './json-parser.js';
 import { batchingOptions, lineSource } from './lines.js';
 
 export const jsonSourceOptions = z.strictObject({
@@ -26,17 +28,18 @@ export type JsonSourceOptions = z.output<typeof jsonSourceOptions>;
 
 export function jsonSource(options: JsonSourceOptions, ctx: NodeContext) {
   const declared = parseFieldTypes(options.schema);
-  const parser = new JsonLineParser({
+  const reader = new JsonReader({
     schemaName: () => options.schema_name,
     table: () => ({
       declared: (field) => {
         const type = declared.get(field);
         return type ? { type } : undefined;
       },
-      zeekEscapes: false,
     }),
+    zeekEscapes: false,
+    timestamps: 'auto',
   }, new BadInput(options, ctx), options.sample);
-  return lineSource(ctx, options, parser);
+  return lineSource(ctx, options, reader);
 }
 
 export const jsonSourceSpec: SourceSpec<typeof jsonSourceOptions> = {

@@ -1,23 +1,24 @@
 // zeek-json source: Zeek's JSON logs (one object per line, flat dotted keys, unset fields
-// left out, `ts` as UNIX seconds or ISO 8601). The schema is `zeek.<_path>` when a line has
-// `_path`, else named after the file (`conn.log.json` -> `zeek.conn`), or `schema_name`.
+// left out, `ts` as UNIX seconds, ISO 8601 or integer milliseconds). The schema is
+// `zeek.<_path>` when a line has `_path`, else named after the file (`conn.log.json` ->
+// `zeek.conn`), or `schema_name`.
 //
 // JSON carries no Zeek types, so a field's type is, in this order: the `schema` option;
-// the built-in table of Zeek's standard logs (json-zeek-types.ts: `id.orig_h` is addr,
-// `duration` interval, `tunnel_parents` set[string], ...); the fields all logs share (`ts`
-// time, `uid`, `id.*`); else inferred as the json source does (strings stay strings, no
-// guessing from names). Known fields keep Zeek's order and their Zeek spelling as the
+// the built-in table of Zeek's standard logs (formats/json/zeek-types.ts: `id.orig_h` is
+// addr, `duration` interval, `tunnel_parents` set[string], ...); the fields all logs share
+// (`ts` time, `uid`, `id.*`); else inferred as the json source does (strings stay strings,
+// no guessing from names). Known fields keep Zeek's order and their Zeek spelling as the
 // `zeek.type` attribute. `\xHH` text (HH >= 80) in strings is decoded back into the byte,
 // as Zeek writes bytes that are not valid UTF-8 that way.
 
 import { z } from 'zod';
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
+import { parseFieldTypes } from '../formats/json/field-types.js';
+import { JsonReader, type DeclaredField } from '../formats/json/reader.js';
+import { isKnownZeekLog, zeekFieldType, zeekLogFields } from '../formats/json/zeek-types.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { inputOptions } from './input.js';
-import { JsonLineParser, parseFieldTypes } from './json-parser.js';
-import type { DeclaredField } from './json-table.js';
-import { isKnownZeekLog, zeekFieldType, zeekLogFields } from './json-zeek-types.js';
 import { batchingOptions, lineSource } from './lines.js';
 
 export const zeekJsonSourceOptions = z.strictObject({
@@ -29,6 +30,8 @@ export const zeekJsonSourceOptions = z.strictObject({
   schema: z.record(z.string(), z.string()).optional()
     .describe('field types that override the built-in Zeek log types, e.g. { "id.orig_p": "port", "my_field": "addr" }'),
   sample: z.number().int().positive().default(1000).describe('lines read before the schema is fixed (later lines may still add fields)'),
+  timestamps: z.enum(['auto', 'epoch', 'millis']).default('auto')
+    .describe("how numbers in time fields are read: epoch (UNIX seconds), millis (integer milliseconds, Zeek's JSON::TS_MILLIS) or auto (seconds, unless the number is only a time as milliseconds: beyond the year 2262 as seconds); ISO 8601 strings are always read"),
 });
 export type ZeekJsonSourceOptions = z.output<typeof zeekJsonSourceOptions>;
 
@@ -42,12 +45,11 @@ export function logNameFromFile(path: string): string {
 
 export function zeekJsonSource(options: ZeekJsonSourceOptions, ctx: NodeContext) {
   const overrides = parseFieldTypes(options.schema);
-  const parser = new JsonLineParser({
-    schemaName(row, file) {
-      const path = row._path;
-      if (path !== undefined) delete row._path;
+  const reader = new JsonReader({
+    routeKey: '_path',
+    schemaName(route, file) {
       if (options.schema_name) return options.schema_name;
-      return `zeek.${typeof path === 'string' && path !== '' ? path : logNameFromFile(file)}`;
+      return `zeek.${route ?? logNameFromFile(file)}`;
     },
     table(name) {
       const path = name.startsWith('zeek.') ? name.slice(5) : name;
@@ -60,11 +62,12 @@ export function zeekJsonSource(options: ZeekJsonSourceOptions, ctx: NodeContext)
           return known ? { type: known.type, attributes: { 'zeek.type': known.zeekType } } : undefined;
         },
         rank: isKnownZeekLog(path) ? (field) => order.get(field) : undefined,
-        zeekEscapes: true,
       };
     },
+    zeekEscapes: true,
+    timestamps: options.timestamps,
   }, new BadInput(options, ctx), options.sample);
-  return lineSource(ctx, options, parser);
+  return lineSource(ctx, options, reader);
 }
 
 export const zeekJsonSourceSpec: SourceSpec<typeof zeekJsonSourceOptions> = {

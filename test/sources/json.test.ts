@@ -6,7 +6,7 @@ import type { Batch } from '../../src/data/batch.js';
 import { simpleContext, type NodeContext } from '../../src/data/context.js';
 import { formatType } from '../../src/data/types.js';
 import { jsonSourceSpec } from '../../src/sources/json.js';
-import { spelledAsReal } from '../../src/sources/json-infer.js';
+
 import { collect, rowsOf, tempDir } from '../sinks/helpers.js';
 
 const DATA = join('..', 'shared', 'data', 'json');
@@ -162,9 +162,9 @@ describe('json source: given types and bad input', () => {
       /schema: field 'a' is a map/);
   });
 
-  it('reads a number spelling from the raw line only for the key asked', () => {
-    assert.equal(spelledAsReal('{"a": 42.0, "b": 1}', 'a'), true);
-    assert.equal(spelledAsReal('{"a": 42.0, "b": 1}', 'b'), false);
-    assert.equal(spelledAsReal('{"x":{"c":1e3}}', 'x.c'), true);
+  it('types a number by its own spelling only', async () => {
+    const [b] = await read(await file(['{"a": 42.0, "b": 1, "x":{"c":1e3}}']));
+    assert.equal(types(b!), 'a:real b:count x.c:real');
+    assert.deepEqual(rowsOf([b!]), [{ a: 42, b: 1n, 'x.c': 1000 }]);
   });
 });

@@ -3,7 +3,7 @@
 // Fields of older Zeek versions (the M57 logs: http `filename`/`md5`, ssl `subject`, ...)
 // are listed beside today's, since a JSON line only ever holds the fields it has.
 
-import { parseZeekType, type Type } from '../data/types.js';
+import { parseZeekType, type Type } from '../../data/types.js';
 
 const ID = 'uid:string id.orig_h:addr id.orig_p:port id.resp_h:addr id.resp_p:port';
 const GEO = 'remote_location.country_code:string remote_location.region:string remote_location.city:string ' +

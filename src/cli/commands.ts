@@ -13,6 +13,7 @@ import { filterCommand } from './filter.js';
 import { zeekLogKinds } from '../generate/zeek.js';
 import { ProgressDisplay, formatBytes, summary } from './progress.js';
 import { StopSignals } from './stop.js';
+import { registerStoreCommands } from './store.js';
 
 export function registerCommands(program: Command): void {
   program
@@ -96,6 +97,8 @@ error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the 
       process.stdout.write(type ? describeComponent(type) : listComponents());
       if (type && !components.some((c) => c.type === type)) process.exitCode = 1;
     });
+
+  registerStoreCommands(program);
 }
 
 async function load(file: string): Promise<Pipeline | undefined> {

@@ -55,6 +55,12 @@ export interface Sink {
   abort(reason: unknown): Promise<void> | void;
   /** Writes in flight at once (default 1); the runner's bound on unconfirmed batches. */
   readonly maxInFlight?: number;
+  /**
+   * Called once when the input has ended or the pipeline failed, before the runner waits
+   * for the writes in flight: a sink that holds writes back to gather more (the archive
+   * fills partitions) writes what it holds now.
+   */
+  inputEnded?(): void;
 }
 
 export interface SinkSpec<S extends z.ZodType = z.ZodType> extends Spec<S>, UsesEndpoint {

@@ -8,6 +8,7 @@ import { headSpec } from '../operators/head.js';
 import { rebatchSpec } from '../operators/rebatch.js';
 import { selectSpec } from '../operators/select.js';
 import { whereSpec } from '../operators/where.js';
+import { archiveSinkSpec } from '../sinks/archive.js';
 import { arrowSinkSpec } from '../sinks/arrow.js';
 import { asciiSinkSpec } from '../sinks/ascii.js';
 import { channelSinkSpec } from '../sinks/channel.js';
@@ -21,16 +22,17 @@ import { bgpdumpSpec } from '../sources/bgpdump.js';
 import { channelSourceSpec } from '../sources/channel.js';
 import { jsonSourceSpec } from '../sources/json.js';
 import { pcapSourceSpec } from '../sources/pcap.js';
+import { storeSourceSpec } from '../sources/store.js';
 import { zeekJsonSourceSpec } from '../sources/zeek-json.js';
 import { zeekTsvSpec } from '../sources/zeek-tsv.js';
 
 const all = [
   // sources
-  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec,
+  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec, storeSourceSpec,
   // operators
   whereSpec, headSpec, selectSpec, dropSpec, rebatchSpec,
   // sinks
-  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec,
+  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec, archiveSinkSpec,
 ] as readonly ComponentSpec[];
 
 /** Every component; a type name may exist once per kind (`zeek-tsv` is a source and a sink). */

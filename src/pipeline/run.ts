@@ -3,7 +3,7 @@
 // sink (one write at a time, or up to its maxInFlight), and ends every sink exactly once:
 // close() when all went well, abort() as soon as any node failed.
 
-import { delay, filter, finalize, fromEvent, merge, mergeMap, Observable, Subject, takeUntil, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
+import { delay, filter, finalize, fromEvent, merge, mergeMap, Observable, Subject, takeUntil, tap, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
 import type { Batch } from '../data/batch.js';
 import type { Endpoint, Sink } from '../data/component.js';
 import { newStats, type NodeContext, type NodeStats } from '../data/context.js';
@@ -299,7 +299,7 @@ async function driveSink(
   };
   const limit = Math.max(1, Math.floor(s.sink.maxInFlight ?? 1));
   const ended = new Promise<'complete'>((resolve, reject) => {
-    subscriptions.push(s.input.pipe(mergeMap(write, limit)).subscribe({ error: reject, complete: () => resolve('complete') }));
+    subscriptions.push(s.input.pipe(tap({ complete: () => s.sink.inputEnded?.() }), mergeMap(write, limit)).subscribe({ error: reject, complete: () => resolve('complete') }));
   });
   let outcome: 'complete' | 'failed';
   try {
@@ -309,6 +309,7 @@ async function driveSink(
     outcome = 'failed';
   }
   // close/abort never overlap a write: the sink sees a quiet end.
+  if (outcome === 'failed') s.sink.inputEnded?.();
   await Promise.allSettled([...inFlight]);
   if (outcome === 'complete' && failure() === undefined) {
     try {

@@ -55,10 +55,11 @@ export class SourceShell {
   }
 
   /**
-   * Waits for credit, then emits `data` with the next ids. Returns false, emitting nothing,
+   * Waits for credit, then emits `data` with the next ids (or with `ids`, for events that
+   * already have theirs, e.g. read back from a store). Returns false, emitting nothing,
    * once the source is stopped (also when it stops while waiting).
    */
-  async emit(schema: Schema, data: arrow.RecordBatch, bytes: number): Promise<boolean> {
+  async emit(schema: Schema, data: arrow.RecordBatch, bytes: number, ids?: EventIds): Promise<boolean> {
     if (this.stopped) return false;
     const rows = data.numRows;
     if (rows === 0) return true;
@@ -70,8 +71,8 @@ export class SourceShell {
     }
     // Abort may have woken the acquire; the slot it took is not used then.
     if (this.stopped) { this.window.release(); return false; }
-    const ids = EventIds.range(this.ids.allocate(rows), rows);
-    this.subscriber.next(makeBatch(schema, data, this.window.ack(), ids, bytes));
+    const eventIds = ids ?? EventIds.range(this.ids.allocate(rows), rows);
+    this.subscriber.next(makeBatch(schema, data, this.window.ack(), eventIds, bytes));
     return true;
   }
 

@@ -1,0 +1,278 @@
+// Building a partition's bitmap indexes (DESIGN.md §6), one per column, chosen by type:
+// every index is a set of keyed roaring bitmaps over partition-local row offsets, so one
+// file layout serves equality (bool, strings by hash, elements), bit slices (numbers,
+// ports, times) and per-byte bitmaps (addresses). Indexes may over-approximate; the
+// lookup always checks candidates exactly, so a hash collision or a bin costs rows read,
+// never a wrong answer.
+
+import type * as arrow from 'apache-arrow';
+import roaring from 'roaring';
+import type { Type } from '../data/types.js';
+
+const { RoaringBitmap32 } = roaring;
+export type Bitmap = InstanceType<typeof RoaringBitmap32>;
+export { RoaringBitmap32 };
+
+/** Which index a column has; `none` columns are answered by their validity alone. */
+export type IndexKind = 'bool' | 'bins' | 'hash' | 'bytes' | 'elements' | 'none';
+
+/** Numbers get at most this many bins (12 bit slices): a needle reads ~rows/4096 candidates. */
+export const MAX_BINS = 4096;
+/** String hashes fold into at most this many buckets. */
+export const MAX_BUCKETS = 1 << 16;
+
+/** A built index of one column, ready to serialise. */
+export interface ColumnIndex {
+  readonly kind: IndexKind;
+  /** Rows whose value is set; undefined when every row is. */
+  readonly valid: Bitmap | undefined;
+  /** Key -> rows (bool: key 1 = true; bins: key = slice; hash/elements: bucket; bytes: position*256+byte). */
+  readonly bitmaps: Map<number, Bitmap>;
+  /** bins: the sorted bin bounds (a value's bin is the number of bounds <= it). */
+  readonly bounds?: Float64Array;
+  /** bins: the number of bit slices. */
+  readonly slices?: number;
+  /** hash/elements: the number of buckets (a power of two). */
+  readonly buckets?: number;
+  /** bins: the smallest and largest set value (as doubles, see numericValues). */
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** The index kind for a column type (what `index: false` leaves out is decided by the caller). */
+export function indexKindFor(type: Type): IndexKind {
+  switch (type.kind) {
+    case 'bool': return 'bool';
+    case 'int': case 'count': case 'real': case 'time': case 'duration': case 'port': return 'bins';
+    case 'string': case 'enum': return 'hash';
+    case 'address': return 'bytes';
+    case 'list': case 'set': return type.element.kind === 'string' || type.element.kind === 'enum' ? 'elements' : 'none';
+    default: return 'none';
+  }
+}
+
+/** FNV-1a over bytes [begin, end): strings hash from their UTF-8 bytes without decoding. */
+export function hashBytes(bytes: Uint8Array, begin: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = begin; i < end; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const encoder = new TextEncoder();
+export function hashString(s: string): number {
+  const b = encoder.encode(s);
+  return hashBytes(b, 0, b.length);
+}
+
+/** Bit `data.offset + row` of the validity bitmap (validity is not re-based by slices). */
+function validityOf(data: arrow.Data): ((row: number) => boolean) | undefined {
+  const bits = data.nullBitmap;
+  if (data.nullCount === 0 || !bits || bits.length === 0) return undefined;
+  const off = data.offset;
+  return (row) => { const i = off + row; return (bits[i >>> 3]! & (1 << (i & 7))) !== 0; };
+}
+
+/** Groups row numbers by key into bitmaps, from per-row keys (-1 = no key); rows come out sorted. */
+function groupRows(keys: Int32Array, n: number): Map<number, Bitmap> {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < n; i++) { const k = keys[i]!; if (k >= 0) counts.set(k, (counts.get(k) ?? 0) + 1); }
+  const lists = new Map<number, { rows: Uint32Array; n: number }>();
+  for (const [k, c] of counts) lists.set(k, { rows: new Uint32Array(c), n: 0 });
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    if (k < 0) continue;
+    const l = lists.get(k)!;
+    l.rows[l.n++] = i;
+  }
+  const out = new Map<number, Bitmap>();
+  for (const [k, l] of lists) out.set(k, finish(new RoaringBitmap32(l.rows)));
+  return out;
+}
+
+function finish(b: Bitmap): Bitmap {
+  b.runOptimize();
+  b.shrinkToFit();
+  return b;
+}
+
+function validBitmap(data: arrow.Data, n: number): Bitmap | undefined {
+  const valid = validityOf(data);
+  if (!valid) return undefined;
+  const rows = new Uint32Array(n - data.nullCount);
+  let m = 0;
+  for (let i = 0; i < n; i++) if (valid(i)) rows[m++] = i;
+  return finish(new RoaringBitmap32(rows.subarray(0, m)));
+}
+
+/**
+ * A column's values as doubles, in row order (NaN for unset rows). 64-bit integers are
+ * rounded from their two 32-bit halves, which rounds exactly as Number(bigint) does, so a
+ * query literal converted by Number() lands in the same bin (rounding keeps order).
+ */
+export function numericValues(type: Type, data: arrow.Data): Float64Array {
+  const n = data.length;
+  const out = new Float64Array(n);
+  const valid = validityOf(data);
+  if (type.kind === 'real') out.set((data.values as Float64Array).subarray(0, n));
+  else if (type.kind === 'port') { const v = data.values as Uint16Array; for (let i = 0; i < n; i++) out[i] = v[i]!; }
+  else {
+    const big = data.values as BigInt64Array | BigUint64Array;
+    const words = new Uint32Array(big.buffer, big.byteOffset, n * 2);
+    if (type.kind === 'count') for (let i = 0; i < n; i++) out[i] = words[2 * i + 1]! * 4294967296 + words[2 * i]!;
+    else for (let i = 0; i < n; i++) out[i] = (words[2 * i + 1]! | 0) * 4294967296 + words[2 * i]!;
+  }
+  if (valid) for (let i = 0; i < n; i++) if (!valid(i)) out[i] = NaN;
+  return out;
+}
+
+/** Number of bounds <= x (binary search). */
+export function binOf(bounds: Float64Array, x: number): number {
+  let lo = 0, hi = bounds.length;
+  while (lo < hi) { const mid = (lo + hi) >>> 1; if (bounds[mid]! <= x) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+function buildBins(type: Type, data: arrow.Data, n: number): ColumnIndex {
+  const values = numericValues(type, data);
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort();
+  // Bounds: every distinct value when there are few (exact bins), else quantiles.
+  const distinct: number[] = [];
+  for (let i = 0; i < sorted.length && distinct.length <= MAX_BINS; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
+  let bounds: Float64Array;
+  if (distinct.length <= MAX_BINS - 1) bounds = Float64Array.from(distinct);
+  else {
+    const picks: number[] = [];
+    const step = sorted.length / (MAX_BINS - 1);
+    for (let j = 0; j < MAX_BINS - 1; j++) {
+      const v = sorted[Math.floor(j * step)]!;
+      if (picks.length === 0 || v > picks[picks.length - 1]!) picks.push(v);
+    }
+    bounds = Float64Array.from(picks);
+  }
+  let slices = 1;
+  while ((1 << slices) <= bounds.length) slices++;
+  const perSlice: Uint32Array[] = [];
+  const fill = new Uint32Array(slices);
+  const bins = new Uint16Array(n);
+  const counts = new Uint32Array(slices);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) continue;
+    const b = binOf(bounds, v);
+    bins[i] = b;
+    for (let s = 0; s < slices; s++) if (b & (1 << s)) counts[s]!++;
+  }
+  for (let s = 0; s < slices; s++) perSlice.push(new Uint32Array(counts[s]!));
+  for (let i = 0; i < n; i++) {
+    const b = bins[i]!;
+    if (b === 0) continue;
+    for (let s = 0; s < slices; s++) if (b & (1 << s)) perSlice[s]![fill[s]!++] = i;
+  }
+  const bitmaps = new Map<number, Bitmap>();
+  perSlice.forEach((rows, s) => bitmaps.set(s, finish(new RoaringBitmap32(rows))));
+  const range = sorted.length > 0 ? { min: sorted[0]!, max: sorted[sorted.length - 1]! } : {};
+  return { kind: 'bins', valid: validBitmap(data, n), bitmaps, bounds, slices, ...range };
+}
+
+function bucketCount(distinctGuess: number): number {
+  let b = 1;
+  while (b < distinctGuess && b < MAX_BUCKETS) b <<= 1;
+  return b;
+}
+
+/** Hash of each entry of a Utf8 Data (its offsets re-based to the slice). */
+function utf8Hashes(data: arrow.Data, n: number): Uint32Array {
+  const offsets = data.valueOffsets as Int32Array;
+  const bytes = data.values as Uint8Array;
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = hashBytes(bytes, offsets[i]!, offsets[i + 1]!);
+  return out;
+}
+
+/** Per-row hashes of a string or enum column (enum: the dictionary entry's hash). */
+function rowHashes(type: Type, data: arrow.Data, n: number): Uint32Array {
+  if (type.kind === 'string') return utf8Hashes(data, n);
+  const dict = data.dictionary!;
+  const parts = dict.data.map((d) => utf8Hashes(d, d.length));
+  const dictHashes = new Uint32Array(dict.length);
+  let o = 0;
+  for (const p of parts) { dictHashes.set(p, o); o += p.length; }
+  const idx = data.values as Int32Array;
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = dictHashes[idx[i]!] ?? 0;
+  return out;
+}
+
+function buildHash(type: Type, data: arrow.Data, n: number): ColumnIndex {
+  const hashes = rowHashes(type, data, n);
+  const valid = validityOf(data);
+  const buckets = bucketCount(type.kind === 'enum' ? (data.dictionary?.length ?? 1) * 4 : n);
+  const keys = new Int32Array(n);
+  for (let i = 0; i < n; i++) keys[i] = valid && !valid(i) ? -1 : hashes[i]! & (buckets - 1);
+  return { kind: 'hash', valid: validBitmap(data, n), bitmaps: groupRows(keys, n), buckets };
+}
+
+function buildBool(data: arrow.Data, n: number): ColumnIndex {
+  const bits = data.values as Uint8Array;
+  const off = data.offset;
+  const valid = validityOf(data);
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const j = off + i;
+    if ((bits[j >>> 3]! & (1 << (j & 7))) !== 0 && (!valid || valid(i))) rows.push(i);
+  }
+  return { kind: 'bool', valid: validBitmap(data, n), bitmaps: new Map([[1, finish(new RoaringBitmap32(Uint32Array.from(rows)))]]) };
+}
+
+/** Per-byte bitmaps: key position*256 + byte value; a /24 is an AND of 15 of them. */
+function buildBytes(data: arrow.Data, n: number): ColumnIndex {
+  const bytes = data.values as Uint8Array;
+  const valid = validityOf(data);
+  const bitmaps = new Map<number, Bitmap>();
+  const keys = new Int32Array(n);
+  for (let pos = 0; pos < 16; pos++) {
+    for (let i = 0; i < n; i++) keys[i] = valid && !valid(i) ? -1 : bytes[i * 16 + pos]!;
+    for (const [k, b] of groupRows(keys, n)) bitmaps.set(pos * 256 + k, b);
+  }
+  return { kind: 'bytes', valid: validBitmap(data, n), bitmaps };
+}
+
+/** Element index of a list/set of strings: a row is in every bucket one of its elements hashes to. */
+function buildElements(type: Type, data: arrow.Data, n: number): ColumnIndex {
+  const offsets = data.valueOffsets as Int32Array;
+  const child = data.children[0]!;
+  const elementType = (type as { element: Type }).element;
+  const total = offsets[n]! - offsets[0]!;
+  const hashes = rowHashes(elementType, child, child.length);
+  const buckets = bucketCount(Math.max(1, total));
+  const rowsOf = new Map<number, number[]>();
+  const valid = validityOf(data);
+  for (let i = 0; i < n; i++) {
+    if (valid && !valid(i)) continue;
+    for (let e = offsets[i]!; e < offsets[i + 1]!; e++) {
+      const k = hashes[e]! & (buckets - 1);
+      let l = rowsOf.get(k);
+      if (!l) { l = []; rowsOf.set(k, l); }
+      if (l[l.length - 1] !== i) l.push(i);
+    }
+  }
+  const bitmaps = new Map<number, Bitmap>();
+  for (const [k, rows] of rowsOf) bitmaps.set(k, finish(new RoaringBitmap32(Uint32Array.from(rows))));
+  return { kind: 'elements', valid: validBitmap(data, n), bitmaps, buckets };
+}
+
+/** The index of one column (a single chunk of `n` rows). */
+export function buildColumnIndex(type: Type, data: arrow.Data, kind: IndexKind = indexKindFor(type)): ColumnIndex {
+  const n = data.length;
+  switch (kind) {
+    case 'bool': return buildBool(data, n);
+    case 'bins': return buildBins(type, data, n);
+    case 'hash': return buildHash(type, data, n);
+    case 'bytes': return buildBytes(data, n);
+    case 'elements': return buildElements(type, data, n);
+    case 'none': return { kind: 'none', valid: validBitmap(data, n), bitmaps: new Map() };
+  }
+}

@@ -1,0 +1,179 @@
+// Historical lookup (DESIGN.md §6): catalog -> candidate partitions (synopses) -> index ->
+// candidate rows -> only the record batches holding them -> exact check with the query
+// engine -> batches out. The index may over-approximate; the exact check makes the
+// result equal to a `where` scan over the same events.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as arrow from 'apache-arrow';
+import { EventIds } from '../data/ids.js';
+import { takeRows } from '../data/take.js';
+import type { Schema } from '../data/types.js';
+import { hashString, RoaringBitmap32, type Bitmap } from '../index/build.js';
+import { IndexReader, type SchemaEntry } from '../index/file.js';
+import { planner } from '../index/plan.js';
+import type { Bound, Query, Test } from '../query/index.js';
+import type { Catalog } from './catalog.js';
+import { schemaFromJson, type PartitionSchema, type Synopsis } from './partition.js';
+
+export interface LookupOptions {
+  /** Stop after this many events; partitions are then read newest first. */
+  readonly limit?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface LookupResult {
+  readonly schema: Schema;
+  readonly data: arrow.RecordBatch;
+  readonly ids: EventIds;
+}
+
+export interface LookupStats {
+  partitions: number;
+  /** Partitions whose index was opened (not skipped by the catalog). */
+  opened: number;
+  candidates: number;
+  batchesRead: number;
+}
+
+/** Schemas rebuilt from catalog JSON, one object per signature (the query caches per object). */
+const schemaCache = new Map<string, Schema>();
+function schemaOf(s: PartitionSchema): Schema {
+  let schema = schemaCache.get(s.signature);
+  if (!schema) { schema = schemaFromJson(s.definition); schemaCache.set(s.signature, schema); }
+  return schema;
+}
+
+/** Runs `query` over the store's partitions; yields matching rows in batches. */
+export async function* lookup(dir: string, catalog: Catalog, query: Query, options: LookupOptions = {}, stats?: LookupStats): AsyncGenerator<LookupResult> {
+  const limit = options.limit ?? Infinity;
+  if (limit <= 0) return;
+  const partitions = options.limit !== undefined ? [...catalog.partitions].reverse() : catalog.partitions;
+  let emitted = 0;
+  for (const p of partitions) {
+    if (options.signal?.aborted) return;
+    if (stats) stats.partitions++;
+    const wanted = p.schemas.map((s) => ({ s, schema: schemaOf(s) }))
+      .map((x) => ({ ...x, filter: x.schema && query.forSchema(x.schema) }))
+      .filter((x) => x.filter !== undefined && mayMatch(x.filter.bound, x.s.synopses, x.s.rows));
+    if (wanted.length === 0) continue;
+    if (stats) stats.opened++;
+    const files: FileHandle[] = [];
+    try {
+      const ifh = await open(join(dir, 'partitions', p.name, 'index.bin'), 'r');
+      files.push(ifh);
+      const index = await IndexReader.open(ifh, join(p.name, 'index.bin'));
+      for (const { s, schema, filter } of wanted) {
+        const entry = index.header.schemas.find((e) => e.file === s.file)!;
+        const cand = await planner(entry, index).candidates(filter!.bound);
+        if (cand.isEmpty) continue;
+        if (stats) stats.candidates += cand.size;
+        const afh = await open(join(dir, 'partitions', p.name, s.file), 'r');
+        files.push(afh);
+        const reader = await arrow.RecordBatchReader.from(afh as never) as unknown as arrow.AsyncRecordBatchFileReader;
+        await reader.open();
+        const ids = idsOf(entry);
+        for (const [batch, rows] of byBatch(cand, entry)) {
+          if (options.signal?.aborted) return;
+          const rb = await reader.readRecordBatch(batch);
+          if (!rb) throw new Error(`${join(p.name, s.file)}: record batch ${batch} is missing`);
+          if (stats) stats.batchesRead++;
+          const first = batch * entry.batchRows;
+          let sel: Uint32Array;
+          if (rows.length * 4 >= rb.numRows) sel = filter!.select(rb);
+          else {
+            const picked = filter!.select(takeRows(schema, rb, rows));
+            sel = new Uint32Array(picked.length);
+            for (let i = 0; i < picked.length; i++) sel[i] = rows[picked[i]!]!;
+          }
+          if (sel.length === 0) continue;
+          if (sel.length > limit - emitted) sel = sel.subarray(0, limit - emitted);
+          const data = sel.length === rb.numRows ? rb : takeRows(schema, rb, sel);
+          yield { schema, data, ids: ids.slice(first, first + rb.numRows).select(sel) };
+          emitted += sel.length;
+          if (emitted >= limit) return;
+        }
+      }
+    } finally {
+      for (const f of files) await f.close().catch(() => {});
+    }
+  }
+}
+
+function idsOf(entry: SchemaEntry): EventIds {
+  return EventIds.concat(entry.idStarts.map((s, k) => EventIds.range(BigInt(s), entry.idLengths[k]!)));
+}
+
+/** Candidate rows grouped by record batch, as batch-local offsets. */
+function* byBatch(cand: Bitmap, entry: SchemaEntry): Generator<[number, Uint32Array]> {
+  const rows = cand.toUint32Array();
+  const per = entry.batchRows;
+  let i = 0;
+  while (i < rows.length) {
+    const batch = Math.floor(rows[i]! / per);
+    const end = (batch + 1) * per;
+    let j = i;
+    while (j < rows.length && rows[j]! < end) j++;
+    const local = new Uint32Array(j - i);
+    for (let k = i; k < j; k++) local[k - i] = rows[k]! - batch * per;
+    yield [batch, local];
+    i = j;
+  }
+}
+
+/**
+ * Whether a partition's schema may hold matches, from its synopses alone: false only when
+ * no row can match (a value outside [min, max], a hash or address byte no row has).
+ */
+export function mayMatch(b: Bound, synopses: readonly Synopsis[], rows: number): boolean {
+  switch (b.kind) {
+    case 'const': return b.value;
+    case 'and': return b.terms.every((t) => mayMatch(t, synopses, rows));
+    case 'or': return b.terms.some((t) => mayMatch(t, synopses, rows));
+    case 'test': return testMayMatch(b, synopses[b.column], rows);
+  }
+}
+
+const keyCache = new WeakMap<Synopsis, Bitmap>();
+function keysOf(s: Synopsis): Bitmap | undefined {
+  if (s.keys === undefined) return undefined;
+  let k = keyCache.get(s);
+  if (!k) { k = RoaringBitmap32.deserialize(Buffer.from(s.keys, 'base64'), 'portable'); keyCache.set(s, k); }
+  return k;
+}
+
+function testMayMatch(t: Test, s: Synopsis | undefined, rows: number): boolean {
+  if (!s) return true;
+  const v = t.value;
+  if (v.kind === 'nil') return t.op === '==' ? s.nulls > 0 : s.nulls < rows;
+  if (s.nulls >= rows) return false; // nil never matches
+  if (s.min !== undefined && s.max !== undefined && (v.kind === 'int' || v.kind === 'count' || v.kind === 'real' || v.kind === 'duration' || v.kind === 'port' || (v.kind === 'time' && !v.relative))) {
+    const x = v.kind === 'port' ? v.value.number : Number(v.value);
+    // Non-strict comparisons: doubles round, and rounding keeps order only non-strictly.
+    switch (t.op) {
+      case '==': return s.min <= x && x <= s.max;
+      case '<': case '<=': return s.min <= x;
+      case '>': case '>=': return s.max >= x;
+      default: return true;
+    }
+  }
+  const keys = keysOf(s);
+  if (!keys) return true;
+  if (s.buckets === undefined && t.field.type.kind !== 'address') return true;
+  if (t.field.type.kind === 'string' || t.field.type.kind === 'enum') {
+    if (t.op !== '==' || v.kind !== 'string') return true;
+    return keys.has(hashString(v.value) & (s.buckets! - 1));
+  }
+  if ((t.field.type.kind === 'list' || t.field.type.kind === 'set') && t.op === 'ni' && v.kind === 'string') {
+    return keys.has(hashString(v.value) & (s.buckets! - 1));
+  }
+  if (t.field.type.kind === 'address') {
+    let prefix: Uint8Array, bits: number;
+    if (t.op === '==' && v.kind === 'address') { prefix = v.value.bytes; bits = 128; }
+    else if (t.op === 'in' && v.kind === 'subnet') { prefix = v.value.address.bytes; bits = v.value.bits; }
+    else return true;
+    for (let pos = 0; pos * 8 + 8 <= bits; pos++) if (!keys.has(pos * 256 + prefix[pos]!)) return false;
+    return true;
+  }
+  return true;
+}

@@ -1,0 +1,185 @@
+// Writing one partition (DESIGN.md §6): per schema one Arrow IPC file of fixed-size record
+// batches (so a row offset names its batch), one index file, and the partition's own
+// catalog entry (partition.json, from which a lost catalog is rebuilt). Everything is
+// written into a temporary directory, fsynced, and renamed into place: readers list only
+// finished partitions, and a crash leaves at most a temporary directory to sweep away.
+
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as arrow from 'apache-arrow';
+import type { Batch } from '../data/batch.js';
+import { EventIds } from '../data/ids.js';
+import { concatRecordBatches } from '../data/take.js';
+import { formatType, parseType, type Schema } from '../data/types.js';
+import { buildColumnIndex, indexKindFor, RoaringBitmap32, type ColumnIndex } from '../index/build.js';
+import { encodeIndexFile, type SchemaDraft } from '../index/file.js';
+import { syncDir, writeSynced } from './durable.js';
+
+/** Rows per record batch inside a partition's Arrow files: the unit a lookup reads. */
+export const BATCH_ROWS = 8192;
+
+/** What the catalog knows of one column of one schema in a partition. */
+export interface Synopsis {
+  readonly nulls: number;
+  readonly min?: number;
+  readonly max?: number;
+  /** Index keys present (hash buckets, element buckets, address bytes), as a portable roaring bitmap in base64. */
+  readonly keys?: string;
+  /** The bucket count the keys of a hash or element index are taken modulo. */
+  readonly buckets?: number;
+}
+
+/** A schema as JSON: types in their text form (formatType/parseType). */
+export interface SchemaJson {
+  readonly name: string;
+  readonly timestamp?: string;
+  readonly fields: readonly { readonly name: string; readonly type: string; readonly attributes?: Readonly<Record<string, string>> }[];
+}
+
+export function schemaToJson(schema: Schema): SchemaJson {
+  return {
+    name: schema.name,
+    ...(schema.timestamp !== undefined ? { timestamp: schema.timestamp } : {}),
+    fields: schema.fields.map((f) => ({ name: f.name, type: formatType(f.type), ...(f.attributes ? { attributes: f.attributes } : {}) })),
+  };
+}
+
+export function schemaFromJson(j: SchemaJson): Schema {
+  const fields = j.fields.map((f) => ({ name: f.name, type: parseType(f.type), ...(f.attributes ? { attributes: { ...f.attributes } } : {}) }));
+  return j.timestamp !== undefined ? { name: j.name, fields, timestamp: j.timestamp } : { name: j.name, fields };
+}
+
+export interface PartitionSchema {
+  readonly schema: string;
+  readonly definition: SchemaJson;
+  /** The schema's type signature: schemas of one name may differ in fields. */
+  readonly signature: string;
+  readonly file: string;
+  readonly rows: number;
+  readonly timeMin?: string;
+  readonly timeMax?: string;
+  /** By column index. */
+  readonly synopses: readonly Synopsis[];
+}
+
+export interface PartitionMeta {
+  readonly version: 1;
+  readonly name: string;
+  readonly events: number;
+  /** Smallest and largest event id (decimal). */
+  readonly idMin: string;
+  readonly idMax: string;
+  readonly bytes: number;
+  readonly indexBytes: number;
+  /** Index bytes by index kind. */
+  readonly indexBytesByKind: Readonly<Record<string, number>>;
+  readonly schemas: readonly PartitionSchema[];
+}
+
+export function signatureOf(schema: Schema): string {
+  return `${schema.name}(${schema.fields.map((f) => `${f.name}:${formatType(f.type)}`).join(',')})`;
+}
+
+export interface WriteOptions {
+  /** Columns (full dotted names) to index; undefined = all. */
+  readonly fields?: readonly string[] | undefined;
+}
+
+interface Group { schema: Schema; batches: arrow.RecordBatch[]; ids: EventIds[] }
+
+/** Writes batches as partition `name` under `dir/partitions`; resolves once it is durable. */
+export async function writePartition(dir: string, name: string, batches: readonly Batch[], options: WriteOptions = {}): Promise<PartitionMeta> {
+  const groups = new Map<string, Group>();
+  for (const b of batches) {
+    const sig = signatureOf(b.schema);
+    let g = groups.get(sig);
+    if (!g) { g = { schema: b.schema, batches: [], ids: [] }; groups.set(sig, g); }
+    g.batches.push(b.data);
+    g.ids.push(b.ids);
+  }
+  const parent = join(dir, 'partitions');
+  const tmp = join(parent, `.tmp-${name}`);
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  const drafts: SchemaDraft[] = [];
+  const schemas: PartitionSchema[] = [];
+  const usedFiles = new Set<string>();
+  let bytes = 0;
+  let idMin: bigint | undefined, idMax: bigint | undefined;
+  let events = 0;
+  const indexBytesByKind: Record<string, number> = {};
+  for (const [signature, g] of groups) {
+    const data = g.batches.length === 1 ? g.batches[0]! : concatRecordBatches(g.schema, g.batches);
+    const ids = EventIds.concat(g.ids);
+    let file = `${g.schema.name}.arrow`;
+    for (let n = 2; usedFiles.has(file); n++) file = `${g.schema.name}-${n}.arrow`;
+    usedFiles.add(file);
+    const parts: arrow.RecordBatch[] = [];
+    for (let s = 0; s < data.numRows; s += BATCH_ROWS) parts.push(data.slice(s, Math.min(data.numRows, s + BATCH_ROWS)));
+    const ipc = arrow.tableToIPC(new arrow.Table(data.schema, parts), 'file');
+    await writeSynced(join(tmp, file), ipc);
+    bytes += ipc.length;
+    const columns: { column: number; name: string; index: ColumnIndex }[] = [];
+    const synopses: Synopsis[] = [];
+    g.schema.fields.forEach((f, column) => {
+      const chunk = data.data.children[column]!;
+      const wanted = options.fields === undefined || options.fields.includes(f.name);
+      const index = buildColumnIndex(f.type, chunk, wanted ? indexKindFor(f.type) : 'none');
+      columns.push({ column, name: f.name, index });
+      synopses.push(synopsisOf(index, chunk.nullCount));
+    });
+    const t = g.schema.timestamp === undefined ? -1 : g.schema.fields.findIndex((f) => f.name === g.schema.timestamp);
+    const times = t >= 0 ? timeRange(data.data.children[t]!) : undefined;
+    for (let k = 0; k < ids.runs; k++) {
+      const a = ids.starts[k]!, z = a + BigInt(ids.lengths[k]! - 1);
+      if (idMin === undefined || a < idMin) idMin = a;
+      if (idMax === undefined || z > idMax) idMax = z;
+    }
+    events += data.numRows;
+    drafts.push({
+      file, schema: g.schema.name, rows: data.numRows, batchRows: BATCH_ROWS,
+      idStarts: [...ids.starts].map(String), idLengths: [...ids.lengths], columns,
+    });
+    schemas.push({ schema: g.schema.name, definition: schemaToJson(g.schema), signature, file, rows: data.numRows, ...(times ?? {}), synopses });
+  }
+  const index = encodeIndexFile(drafts);
+  await writeSynced(join(tmp, 'index.bin'), index);
+  // Index bytes per kind, from the header the encoder wrote.
+  const header = JSON.parse(index.subarray(12, 12 + index.readUInt32LE(8)).toString('utf8')) as { schemas: { columns: { kind: string; bytes: number }[] }[] };
+  for (const s of header.schemas) for (const c of s.columns) indexBytesByKind[c.kind] = (indexBytesByKind[c.kind] ?? 0) + c.bytes;
+  const meta: PartitionMeta = {
+    version: 1, name, events, idMin: String(idMin ?? 0n), idMax: String(idMax ?? 0n),
+    bytes: bytes + index.length, indexBytes: index.length, indexBytesByKind, schemas,
+  };
+  await writeSynced(join(tmp, 'partition.json'), Buffer.from(JSON.stringify(meta)));
+  await syncDir(tmp);
+  await rename(tmp, join(parent, name));
+  await syncDir(parent);
+  return meta;
+}
+
+function synopsisOf(index: ColumnIndex, nulls: number): Synopsis {
+  const base: { nulls: number; min?: number; max?: number; keys?: string; buckets?: number } = { nulls };
+  if (index.buckets !== undefined) base.buckets = index.buckets;
+  if (index.min !== undefined) { base.min = index.min; base.max = index.max!; }
+  if (index.kind === 'hash' || index.kind === 'elements' || index.kind === 'bytes') {
+    const keys = new RoaringBitmap32(Uint32Array.from([...index.bitmaps.keys()].sort((a, b) => a - b)));
+    keys.runOptimize();
+    base.keys = Buffer.from(keys.serialize('portable')).toString('base64');
+  }
+  return base;
+}
+
+/** Min and max of a time column as decimal nanoseconds. */
+function timeRange(data: arrow.Data): { timeMin: string; timeMax: string } | undefined {
+  const v = data.values as BigInt64Array;
+  const bits = data.nullCount > 0 ? data.nullBitmap : undefined;
+  let lo: bigint | undefined, hi: bigint | undefined;
+  for (let i = 0; i < data.length; i++) {
+    if (bits) { const j = data.offset + i; if ((bits[j >>> 3]! & (1 << (j & 7))) === 0) continue; }
+    const x = v[i]!;
+    if (lo === undefined || x < lo) lo = x;
+    if (hi === undefined || x > hi) hi = x;
+  }
+  return lo === undefined ? undefined : { timeMin: String(lo), timeMax: String(hi) };
+}

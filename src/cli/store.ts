@@ -37,6 +37,7 @@ export interface ImportOptions {
   partitionSize?: string | undefined;
   fields?: string | undefined;
   quiet?: boolean | undefined;
+  verbose?: boolean | undefined;
 }
 
 /** Imports files into a store; returns the events stored per schema. */
@@ -60,7 +61,7 @@ export async function importCommand(format: string, files: readonly string[], op
       inputs.push(name);
     }
     nodes.push(nodeOf('archive', findComponent('sink', 'archive')!, {
-      dir: writer.dir, partition_size: partitionSize,
+      dir: writer.dir, partition_size: partitionSize, log_partitions: opts.verbose === true,
       ...(opts.fields ? { fields: opts.fields.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     }, inputs));
     const pipeline: Pipeline = { file: '<flow import>', baseDir: process.cwd(), nodes };
@@ -188,6 +189,7 @@ export function registerStoreCommands(program: Command): void {
     .option('--partition-size <n>', 'events per partition', '1000000')
     .option('--fields <names>', 'comma-separated fields to index (default: all)')
     .option('-q, --quiet', 'no progress and no summary')
+    .option('-v, --verbose', 'say each partition once it is on disk')
     .addHelpText('after', '\nExample:\n  flow import zeek-tsv conn.log dns.log --db ./vastflow.db\n\n' +
       'Events are acknowledged (a stop or crash loses none of them) once their partition is on disk.')
     .action(async (format: string, files: string[], opts: ImportOptions) => {

@@ -17,6 +17,7 @@ export const archiveSinkOptions = z.strictObject({
   partition_size: z.number().int().positive().default(1_000_000).describe('events per partition'),
   flush_ms: z.number().int().positive().default(3000).describe('longest time a partial partition waits for more events before it is written'),
   fields: z.array(z.string().min(1)).optional().describe('fields to index (names as in the schema, e.g. id.orig_h); default: all'),
+  log_partitions: z.boolean().default(false).describe('say each partition once it is on disk (its events are then acknowledged)'),
 });
 export type ArchiveSinkOptions = z.output<typeof archiveSinkOptions>;
 
@@ -96,6 +97,7 @@ export class ArchiveSink implements Sink {
       try {
         const meta = await this.store.append(part.map((h) => h.batch));
         this.ctx.stats.bytes += meta.bytes;
+        if (this.options.log_partitions) this.ctx.log(`partition ${meta.name} on disk: ${meta.events} events, ids ${meta.idMin}..${meta.idMax}`);
         for (const h of part) h.done();
       } catch (e) {
         for (const h of part) h.failed(e);

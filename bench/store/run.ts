@@ -1,0 +1,175 @@
+// Benchmark of the store: (a) import of a generated conn.log with every field indexed,
+// next to the parse-only rate of the same file in the same run, bytes on disk and index
+// bytes per event (per index type), peak RSS; (b) needle queries (an address, a uid, a
+// /24, a port, a 1% time range, one broad query) as p50/p95 latency next to a full `where`
+// scan of the same events in memory and next to DuckDB over the same TSV loaded into a
+// table. Appends bench/results/store.csv and draws bench/results/store.svg.
+//
+// usage: node --import tsx bench/store/run.ts [--rows 1000000] [--seed 1] [--runs 9] [--no-duckdb]
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { lastValueFrom, reduce } from 'rxjs';
+import * as arrow from 'apache-arrow';
+import { fromArrowSchema } from '../../src/data/arrow.js';
+import type { Batch } from '../../src/data/batch.js';
+import { simpleContext } from '../../src/data/context.js';
+import { batchRows } from '../../src/data/read.js';
+import { compileQuery } from '../../src/query/index.js';
+import { storeStatus } from '../../src/cli/store.js';
+import { zeekTsvSpec } from '../../src/sources/zeek-tsv.js';
+import { StoreReader } from '../../src/store/store.js';
+import { appendResult, barChartSvg, benchDir, benchPython, dataDir, formatTable, generatedLog, grouped, machineInfo, rate, resultsDir, runTimestamp, summarize, type Bar } from '../lib/index.js';
+
+const here = join(benchDir, 'store');
+const repo = join(benchDir, '..');
+
+interface WorkerOutput { rows: number; seconds: number; peak_rss_mb: number }
+
+function worker(args: string[]): WorkerOutput {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'worker.ts'), ...args], { cwd: repo, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`worker ${args.join(' ')} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as WorkerOutput;
+}
+
+function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      seed: { type: 'string', default: '1' },
+      runs: { type: 'string', default: '9' },
+      'no-duckdb': { type: 'boolean', default: false },
+    },
+  });
+  const runs = Number(values.runs);
+  const log = await generatedLog('zeek-conn', Number(values.rows), Number(values.seed));
+  const db = join(dataDir, `store-${log.rows}.db`);
+  console.log(`input: ${relative(repo, log.path)} (${grouped(log.rows)} rows, ${grouped(log.bytes / 1e6, 1)} MB)`);
+
+  // (a) import vs parse-only, each in its own process after one warm-up parse (page cache).
+  worker(['--mode', 'parse', '--file', log.path]);
+  const parse = worker(['--mode', 'parse', '--file', log.path]);
+  const imp = worker(['--mode', 'import', '--file', log.path, '--db', db]);
+  const status = await storeStatus(db);
+  const importRatio = rate(imp.rows, imp.seconds) / rate(parse.rows, parse.seconds);
+  console.log(formatTable(['pass', 'seconds', 'events/s', 'peak RSS MB'], [
+    ['parse only (zeek-tsv source)', parse.seconds.toFixed(2), grouped(rate(parse.rows, parse.seconds)), String(parse.peak_rss_mb)],
+    ['import, all fields indexed', imp.seconds.toFixed(2), grouped(rate(imp.rows, imp.seconds)), String(imp.peak_rss_mb)],
+  ]));
+  console.log(`import / parse-only = ${importRatio.toFixed(3)} (goal >= 0.5)`);
+  console.log(`on disk: ${grouped(status.bytes / status.events, 1)} bytes/event (input ${grouped(log.bytes / log.rows, 1)}), index ${grouped(status.indexBytes / status.events, 1)} bytes/event`);
+  console.log(formatTable(['index type', 'bytes/event'], Object.entries(status.indexBytesPerType).map(([k, v]) => [k, (v / status.events).toFixed(2)])));
+
+  // Needle values from the data itself (the same events the store holds).
+  const batches: Batch[] = [];
+  await lastValueFrom(zeekTsvSpec.create(zeekTsvSpec.options.parse({ path: log.path }), simpleContext('scan')).pipe(reduce((_, b) => { batches.push(b); b.ack.release(); return 0; }, 0)));
+  const probe = batchRows(batches[Math.floor(batches.length / 2)]!)[123]!;
+  // The needle address: the rarest responder among a sample of rows (a needle, not a popular server).
+  const seen = new Map<string, number>();
+  for (const b of batches) for (const r of batchRows(b)) { const a = String(r['id.resp_h']); seen.set(a, (seen.get(a) ?? 0) + 1); }
+  const sample = batchRows(batches[Math.floor(batches.length / 3)]!).slice(0, 2000).map((r) => String(r['id.resp_h']));
+  const addr = sample.reduce((best, a) => (seen.get(a)! < seen.get(best)! ? a : best), sample[0]!);
+  const uid = String(probe.uid);
+  const net24 = `${String(probe['id.orig_h']).split('.').slice(0, 3).join('.')}.0/24`;
+  const first = batchRows(batches[0]!)[0]!.ts as bigint;
+  const lastBatch = batches[batches.length - 1]!;
+  const last = batchRows(lastBatch)[lastBatch.data.numRows - 1]!.ts as bigint;
+  const t0 = first + (last - first) / 2n;
+  const t1 = t0 + (last - first) / 100n;
+  const iso = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
+  const queries: { name: string; vast: string; sql: string }[] = [
+    { name: 'address', vast: `id.resp_h == ${addr}`, sql: `"id.resp_h" = '${addr}'` },
+    { name: 'uid', vast: `uid == "${uid}"`, sql: `uid = '${uid}'` },
+    { name: '/24 subnet', vast: `id.orig_h in ${net24}`, sql: `"id.orig_h" LIKE '${net24.slice(0, -4)}%'` },
+    { name: 'port', vast: 'id.resp_p == 22', sql: '"id.resp_p" = 22' },
+    { name: '1% time range', vast: `ts >= ${iso(t0)} && ts < ${iso(t1)}`, sql: `ts >= ${Number(t0 / 1000n) / 1e6} AND ts < ${Number(t1 / 1000n) / 1e6}` },
+    { name: 'broad (~50%)', vast: 'proto == "udp"', sql: `proto = 'udp'` },
+  ];
+
+  const store = await StoreReader.open(db);
+  const rowsOf = async (q: string) => { let n = 0; for await (const r of store.query(compileQuery(q))) n += r.data.numRows; return n; };
+  const scanOf = (q: string) => { const c = compileQuery(q); let n = 0; for (const b of batches) n += c.forSchema(b.schema)?.select(b.data).length ?? 0; return n; };
+  // The full scan a user of the store would otherwise run: read every partition's Arrow file, where over all of it.
+  const diskScanOf = (q: string) => {
+    const c = compileQuery(q);
+    let n = 0;
+    for (const p of store.catalog.partitions) {
+      for (const s of p.schemas) {
+        const reader = arrow.RecordBatchReader.from(readFileSync(join(db, 'partitions', p.name, s.file)));
+        const schema = fromArrowSchema(reader.schema);
+        const f = c.forSchema(schema);
+        if (!f) continue;
+        for (const rb of reader) n += f.select(rb).length;
+      }
+    }
+    return n;
+  };
+  const timeIt = async (f: () => Promise<number> | number) => {
+    await f();
+    const secs: number[] = [];
+    let n = 0;
+    for (let i = 0; i < runs; i++) { const a = process.hrtime.bigint(); n = await f(); secs.push(Number(process.hrtime.bigint() - a) / 1e9); }
+    return { secs, n };
+  };
+
+  let duck: { rows: number; load_seconds: number; version: string; queries: Record<string, { count: number; seconds: number[] }> } | undefined;
+  const py = values['no-duckdb'] ? undefined : benchPython();
+  if (py) {
+    const r = spawnSync(py, [join(here, 'duckdb_queries.py'), log.path, JSON.stringify(Object.fromEntries(queries.map((q) => [q.name, q.sql]))), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) console.log(`duckdb: failed: ${r.stderr.split('\n').slice(-3).join(' ')}`);
+    else duck = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  }
+
+  const rowsOut: string[][] = [];
+  const csv: Record<string, string | number> = {};
+  const bars: Bar[] = [];
+  for (const q of queries) {
+    const s = await timeIt(() => rowsOf(q.vast));
+    const w = await timeIt(() => scanOf(q.vast));
+    const ds = await timeIt(() => diskScanOf(q.vast));
+    if (s.n !== w.n || ds.n !== w.n) throw new Error(`${q.name}: the store found ${s.n} events, the scans ${w.n} and ${ds.n}`);
+    const d = duck?.queries[q.name];
+    const p50 = percentile(s.secs, 50), p95 = percentile(s.secs, 95), mem50 = percentile(w.secs, 50), scan50 = percentile(ds.secs, 50);
+    const duck50 = d ? percentile(d.seconds, 50) : NaN;
+    rowsOut.push([q.name, grouped(s.n), (p50 * 1e3).toFixed(2), (p95 * 1e3).toFixed(2), (scan50 * 1e3).toFixed(1), (scan50 / p50).toFixed(1), (mem50 * 1e3).toFixed(1),
+      d ? `${(duck50 * 1e3).toFixed(2)} (${grouped(d.count)})` : '-', d ? (duck50 / p50).toFixed(2) : '-']);
+    const key = q.name.replace(/[^a-z0-9]+/gi, '_').replace(/_$/, '').toLowerCase();
+    Object.assign(csv, { [`${key}_hits`]: s.n, [`${key}_p50_ms`]: p50 * 1e3, [`${key}_p95_ms`]: p95 * 1e3, [`${key}_scan_ms`]: scan50 * 1e3, [`${key}_memory_scan_ms`]: mem50 * 1e3, [`${key}_duckdb_ms`]: duck50 * 1e3 });
+    bars.push({ label: `${q.name}: store`, value: p50 * 1e3, note: `${(p50 * 1e3).toFixed(1)} ms`, highlight: true });
+    bars.push({ label: `${q.name}: where scan`, value: scan50 * 1e3, note: `${(scan50 * 1e3).toFixed(1)} ms` });
+    if (d) bars.push({ label: `${q.name}: DuckDB`, value: duck50 * 1e3, note: `${(duck50 * 1e3).toFixed(1)} ms` });
+  }
+  console.log(`\nqueries over ${grouped(log.rows)} events (${runs} timed runs each; store = catalog + index + exact check, scan = read every partition's Arrow file + where; in-memory where = where over batches already parsed and in memory${duck ? `, DuckDB ${duck.version} over a table loaded in ${duck.load_seconds.toFixed(1)} s` : ''})`);
+  console.log(formatTable(['query', 'hits', 'store p50 ms', 'p95 ms', 'scan ms', 'scan ÷ store', 'in-memory where ms', 'DuckDB ms (hits)', 'DuckDB ÷ store'], rowsOut));
+
+  const m = machineInfo();
+  const file = appendResult('store', {
+    time: runTimestamp(), commit: m.commit, node: m.node, cpu: m.cpu, cores: m.cores, load_1m: m.load_1m,
+    rows: log.rows, bytes: log.bytes, runs,
+    parse_events_s: rate(parse.rows, parse.seconds), import_events_s: rate(imp.rows, imp.seconds), import_ratio: importRatio,
+    import_peak_rss_mb: imp.peak_rss_mb, disk_bytes_per_event: status.bytes / status.events, index_bytes_per_event: status.indexBytes / status.events,
+    ...Object.fromEntries(Object.entries(status.indexBytesPerType).map(([k, v]) => [`index_${k}_bytes_per_event`, v / status.events])),
+    duckdb_version: duck?.version ?? '', duckdb_load_s: duck?.load_seconds ?? NaN,
+    ...csv,
+  });
+  const svg = join(resultsDir, 'store.svg');
+  writeFileSync(svg, barChartSvg({
+    title: `Needle queries over ${grouped(log.rows)} conn events: store vs where scan vs DuckDB`,
+    subtitle: `${m.cpu}, ${m.cores} cores, node ${m.node}, ${runTimestamp().slice(0, 10)}; median of ${runs} runs`,
+    unit: 'milliseconds (lower is better)',
+    bars,
+  }));
+  console.log(`\nwrote ${relative(repo, file)} and ${relative(repo, svg)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`store: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

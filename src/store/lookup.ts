@@ -3,7 +3,7 @@
 // engine -> batches out. The index may over-approximate; the exact check makes the
 // result equal to a `where` scan over the same events.
 
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { EventIds } from '../data/ids.js';
@@ -68,14 +68,24 @@ export async function* lookup(dir: string, catalog: Catalog, query: Query, optio
         const cand = await planner(entry, index).candidates(filter!.bound);
         if (cand.isEmpty) continue;
         if (stats) stats.candidates += cand.size;
-        const afh = await open(join(dir, 'partitions', p.name, s.file), 'r');
-        files.push(afh);
-        const reader = await arrow.RecordBatchReader.from(afh as never) as unknown as arrow.AsyncRecordBatchFileReader;
-        await reader.open();
+        const path = join(dir, 'partitions', p.name, s.file);
+        const groups = [...byBatch(cand, entry)];
+        // Few batches: read just those from the file; many: one sequential read of it all is cheaper.
+        let readBatch: (i: number) => Promise<arrow.RecordBatch | null>;
+        if (groups.length * 8 > Math.ceil(entry.rows / entry.batchRows)) {
+          const table = arrow.tableFromIPC(await readFile(path));
+          readBatch = async (i) => table.batches[i] ?? null;
+        } else {
+          const afh = await open(path, 'r');
+          files.push(afh);
+          const reader = await arrow.RecordBatchReader.from(afh as never) as unknown as arrow.AsyncRecordBatchFileReader;
+          await reader.open();
+          readBatch = (i) => reader.readRecordBatch(i);
+        }
         const ids = idsOf(entry);
-        for (const [batch, rows] of byBatch(cand, entry)) {
+        for (const [batch, rows] of groups) {
           if (options.signal?.aborted) return;
-          const rb = await reader.readRecordBatch(batch);
+          const rb = await readBatch(batch);
           if (!rb) throw new Error(`${join(p.name, s.file)}: record batch ${batch} is missing`);
           if (stats) stats.batchesRead++;
           const first = batch * entry.batchRows;

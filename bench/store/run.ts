@@ -102,11 +102,10 @@ async function main(): Promise<void> {
     let n = 0;
     for (const p of store.catalog.partitions) {
       for (const s of p.schemas) {
-        const reader = arrow.RecordBatchReader.from(readFileSync(join(db, 'partitions', p.name, s.file)));
-        const schema = fromArrowSchema(reader.schema);
-        const f = c.forSchema(schema);
+        const table = arrow.tableFromIPC(readFileSync(join(db, 'partitions', p.name, s.file)));
+        const f = c.forSchema(fromArrowSchema(table.schema));
         if (!f) continue;
-        for (const rb of reader) n += f.select(rb).length;
+        for (const rb of table.batches) n += f.select(rb).length;
       }
     }
     return n;

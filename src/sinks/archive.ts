@@ -38,7 +38,7 @@ export class ArchiveSink implements Sink {
   private constructor(private readonly store: StoreWriter, private readonly options: ArchiveSinkOptions, private readonly ctx: NodeContext) {}
 
   static async create(options: ArchiveSinkOptions, ctx: NodeContext): Promise<ArchiveSink> {
-    return new ArchiveSink(await StoreWriter.open(resolveOutputPath(options.dir, ctx.baseDir), options.fields ? { fields: options.fields } : {}), options, ctx);
+    return new ArchiveSink(await StoreWriter.open(resolveOutputPath(options.dir, ctx.baseDir)), options, ctx);
   }
 
   /** The store's persisted id counter: an importer hands it to its sources. */
@@ -95,7 +95,7 @@ export class ArchiveSink implements Sink {
     for (const h of part) h.batch.ack.pressure?.unpark();
     this.chain = this.chain.then(async () => {
       try {
-        const meta = await this.store.append(part.map((h) => h.batch));
+        const meta = await this.store.append(part.map((h) => h.batch), this.options.fields ? { fields: this.options.fields } : {});
         this.ctx.stats.bytes += meta.bytes;
         if (this.options.log_partitions) this.ctx.log(`partition ${meta.name} on disk: ${meta.events} events, ids ${meta.idMin}..${meta.idMax}`);
         for (const h of part) h.done();

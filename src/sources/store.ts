@@ -13,7 +13,7 @@ import { sourceShell } from './shell.js';
 
 export const storeSourceOptions = z.strictObject({
   dir: z.string().min(1).default(DEFAULT_DB).describe('store directory (relative to the pipeline file)'),
-  query: z.string().min(1).default('#type ~ /.*/').describe('the events to read, in the query language (default: all)'),
+  query: z.string().min(1).default('#type != ""').describe('the events to read, in the query language (default: all)'),
   limit: z.number().int().positive().optional().describe('at most this many events, newest partitions first'),
   window: z.number().int().positive().default(8).describe('batches in flight before reading pauses until sinks acknowledge (backpressure)'),
 });

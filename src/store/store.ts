@@ -98,10 +98,10 @@ export class StoreWriter {
   }
 
   /** Writes the batches as one new partition and records it; resolves once both are durable. */
-  async append(batches: readonly Batch[]): Promise<PartitionMeta> {
+  async append(batches: readonly Batch[], options: WriteOptions = this.options): Promise<PartitionMeta> {
     const last = this.catalog.partitions[this.catalog.partitions.length - 1];
     const name = String((last ? Number(last.name) : 0) + 1).padStart(10, '0');
-    const meta = await writePartition(this.dir, name, batches, this.options);
+    const meta = await writePartition(this.dir, name, batches, options);
     const catalog: Catalog = { version: 1, partitions: [...this.catalog.partitions, meta] };
     await saveCatalog(this.dir, catalog);
     this.catalog = catalog;

@@ -62,7 +62,7 @@ test('flow import, flow query (json lines, --limit) and flow status over the M57
   const slow = await flow(['query', 'duration > 10s && uid != "X2zGHfQTr78"', '--db', few, '--format', 'json']);
   const slowScan = await flow(['filter', 'duration > 10s && uid != "X2zGHfQTr78"', `${SHARED}zeek/conn.log`, '--format', 'json']);
   assert.deepEqual(slow.stdout.trim().split('\n').sort(), slowScan.stdout.trim().split('\n').sort());
-  assert.equal(slow.stdout.trim().split('\n').length, 1096);
+  assert.equal(slow.stdout.trim().split('\n').length, 1080);
   const missing = await flow(['query', 'x == 1', '--db', join(dir, 'nope')]);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, `flow query: no store at '${join(dir, 'nope')}' (import into it first: flow import FORMAT FILE --db ${join(dir, 'nope')})\n`);

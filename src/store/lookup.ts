@@ -72,7 +72,8 @@ export async function* lookup(dir: string, catalog: Catalog, query: Query, optio
         const groups = [...byBatch(cand, entry)];
         // Few batches: read just those from the file; many: one sequential read of it all is cheaper.
         let readBatch: (i: number) => Promise<arrow.RecordBatch | null>;
-        if (groups.length * 8 > Math.ceil(entry.rows / entry.batchRows)) {
+        const wholeFile = groups.length * 8 > Math.ceil(entry.rows / entry.batchRows);
+        if (wholeFile) {
           const table = arrow.tableFromIPC(await readFile(path));
           readBatch = async (i) => table.batches[i] ?? null;
         } else {
@@ -90,7 +91,8 @@ export async function* lookup(dir: string, catalog: Catalog, query: Query, optio
           if (stats) stats.batchesRead++;
           const first = batch * entry.batchRows;
           let sel: Uint32Array;
-          if (rows.length * 4 >= rb.numRows) sel = filter!.select(rb);
+          // The vectorised check over a whole batch beats gathering its candidates first unless they are few.
+          if (wholeFile || rows.length * 4 >= rb.numRows) sel = filter!.select(rb);
           else {
             const picked = filter!.select(takeRows(schema, rb, rows));
             sel = new Uint32Array(picked.length);

@@ -2,12 +2,14 @@
 // lines, worker threads parse them, and the batches are emitted in input order (ids in
 // order, from the source shell) with bad lines reported at their exact file:line.
 
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type * as arrow from 'apache-arrow';
 import { arrowSchema } from '../../data/arrow.js';
 import type { NodeContext } from '../../data/context.js';
+import { fileError } from '../../data/errors.js';
 import type { Schema } from '../../data/types.js';
 import type { BadInput } from '../bad-input.js';
+import { isGzip } from '../gzip.js';
 import { openInputs, resolveInputFiles, type InputOptions } from '../input.js';
 import type { SourceShell } from '../shell.js';
 import { sharedPool } from './pool.js';
@@ -91,8 +93,10 @@ export async function readLinesParallel(
 
   const dispatch = async (file: string, chunk: Uint8Array): Promise<boolean> => {
     while (queue.length >= maxInFlight) if (!(await drainOne())) return false;
-    const job = { format: plan.format, file, context: context.lines(), contextBeforeFile: context.beforeFile, chunk, batchSize: options.batch_size };
-    context.scan(chunk);
+    const lines = context.lines();
+    const contextBeforeFile = context.beforeFile;
+    const headerLines = context.scan(chunk);
+    const job = { format: plan.format, file, context: lines, contextBeforeFile, headerLines, chunk, batchSize: options.batch_size };
     // Read before the transfer empties the view.
     const bytes = chunk.byteLength;
     const result = pool.run(job, plan.threads);
@@ -104,6 +108,23 @@ export async function readLinesParallel(
 
   for await (const file of openInputs(options, ctx.baseDir, shell.signal, ctx.log)) {
     context.startFile();
+    const plain = await openPlain(file.path, file.name);
+    if (plain) {
+      // Read straight into the chunks: no copy on this thread.
+      try {
+        for await (const c of plainChunks(plain.fh, file.name, plain.start, () => chunkBytes, shell.signal)) {
+          if (shell.stopped) return;
+          ctx.stats.bytes += c.byteLength;
+          if (!(await dispatch(file.name, c))) return;
+        }
+      } finally {
+        await plain.fh.close();
+      }
+      if (shell.stopped) return;
+      if (shell.ending) break;
+      queue.push({ kind: 'end', file: file.name, damage: () => undefined });
+      continue;
+    }
     const chunker = new Chunker(() => chunkBytes);
     for await (const piece of file.chunks) {
       if (shell.stopped) return;
@@ -150,11 +171,12 @@ class HeaderContext {
     return this.before.length;
   }
 
-  /** Takes note of the header lines in `chunk` (whole lines). */
-  scan(chunk: Uint8Array): void {
+  /** Takes note of the header lines in `chunk` (whole lines); whether it has any. */
+  scan(chunk: Uint8Array): boolean {
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let p = buf[0] === HASH ? 0 : buf.indexOf('\n#');
     if (p > 0) p++;
+    const found = p >= 0;
     while (p >= 0 && p < buf.length) {
       let end = buf.indexOf(NL, p);
       if (end < 0) end = buf.length;
@@ -167,6 +189,7 @@ class HeaderContext {
       p = buf.indexOf('\n#', end);
       if (p >= 0) p++;
     }
+    return found;
   }
 }
 
@@ -180,6 +203,74 @@ function startsWith(line: Uint8Array, word: string): boolean {
   return true;
 }
 
+/** The file open after its UTF-8 byte order mark, if any; undefined for gzip (inflated by openInputs' stream). */
+async function openPlain(path: string, name: string): Promise<{ fh: FileHandle; start: number } | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw fileError('read', name, err);
+  }
+  try {
+    const head = Buffer.alloc(3);
+    const { bytesRead } = await fh.read(head, 0, 3, 0);
+    if (isGzip(head.subarray(0, bytesRead))) {
+      await fh.close();
+      return undefined;
+    }
+    return { fh, start: bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0 };
+  } catch (err) {
+    await fh.close();
+    throw fileError('read', name, err);
+  }
+}
+
+/**
+ * Chunks of whole lines of about `size()` bytes read from `fh` (the last one may lack its
+ * newline), each in an ArrayBuffer of its own; a line longer than a chunk makes it larger.
+ * Ends early when `signal` aborts.
+ */
+async function* plainChunks(fh: FileHandle, name: string, start: number, size: () => number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  let pos = start;
+  let tail: Uint8Array | undefined;
+  for (;;) {
+    if (signal.aborted) return;
+    // Not zero-filled: every byte handed on was read.
+    let buf = Buffer.allocUnsafeSlow(Math.max(size(), 2 * (tail?.length ?? 0)));
+    let fill = 0;
+    if (tail) { buf.set(tail); fill = tail.length; }
+    let eof = false;
+    for (;;) {
+      while (fill < buf.length) {
+        let n: number;
+        try {
+          ({ bytesRead: n } = await fh.read(buf, fill, buf.length - fill, pos));
+        } catch (err) {
+          throw fileError('read', name, err);
+        }
+        if (n === 0) { eof = true; break; }
+        pos += n;
+        fill += n;
+      }
+      if (eof) break;
+      const nl = buf.lastIndexOf(NL, fill - 1);
+      if (nl >= 0) {
+        // A copy: the chunk's memory moves to a worker.
+        tail = Buffer.from(buf.subarray(nl + 1, fill));
+        yield new Uint8Array(buf.buffer, buf.byteOffset, nl + 1);
+        break;
+      }
+      const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    if (eof) {
+      if (fill > 0) yield new Uint8Array(buf.buffer, buf.byteOffset, fill);
+      return;
+    }
+  }
+}
+
 /**
  * Gathers read pieces into chunks of whole lines of about `size()` bytes, each in an
  * ArrayBuffer of its own (it is transferred to a worker). A line longer than a chunk
@@ -189,7 +280,7 @@ class Chunker {
   private buf: Uint8Array;
   private fill = 0;
   constructor(private readonly size: () => number) {
-    this.buf = new Uint8Array(size());
+    this.buf = Buffer.allocUnsafeSlow(size());
   }
 
   push(piece: Uint8Array): Uint8Array[] {
@@ -215,7 +306,7 @@ class Chunker {
     if (nl < 0) return undefined;
     const chunk = this.buf.subarray(0, nl + 1);
     const tail = this.fill - (nl + 1);
-    const next = new Uint8Array(Math.max(this.size(), tail * 2));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.size(), tail * 2));
     next.set(this.buf.subarray(nl + 1, this.fill));
     this.buf = next;
     this.fill = tail;
@@ -233,7 +324,7 @@ class Chunker {
 }
 
 function grown(buf: Uint8Array, size: number): Uint8Array {
-  const b = new Uint8Array(size);
+  const b = Buffer.allocUnsafeSlow(size);
   b.set(buf);
   return b;
 }

@@ -19,6 +19,8 @@ export interface ChunkJob {
   readonly context: Uint8Array[];
   /** How many context lines came from earlier files: replayed before the file starts, as one thread read them. */
   readonly contextBeforeFile: number;
+  /** Whether the chunk has header lines of its own (a parser that read it is not in the context's state after it). */
+  readonly headerLines: boolean;
   /** Whole lines; only the last may lack its newline (the end of the file). */
   readonly chunk: Uint8Array;
   readonly batchSize: number;
@@ -52,7 +54,7 @@ const CR = 0x0d;
 /** Keeps rejections for the main thread, which numbers them and applies `on_error`. */
 class Collected implements Rejections {
   muted = false;
-  readonly list: WireRejection[] = [];
+  list: WireRejection[] = [];
   constructor(private readonly prefix: string) {}
 
   reject(location: string, reason: string, raw?: Uint8Array): void {
@@ -70,10 +72,19 @@ class Collected implements Rejections {
   }
 }
 
-export function parseChunk(job: ChunkJob): ChunkResult & { transfer: ArrayBuffer[] } {
+/** The parser of the last chunk, kept while the next chunk starts in the state it ended in. */
+let last: { job: ChunkJob; parser: LineParser; rejections: Collected } | undefined;
+
+/** A parser in the state where `job`'s chunk starts: the last one if that is its state, else a new one fed the context. */
+function parserFor(job: ChunkJob): { parser: LineParser; rejections: Collected } {
+  // Reusing the parser keeps its grown column buffers and saves replaying the header.
+  if (last && !last.job.headerLines && last.job.format === job.format && last.job.file === job.file
+    && last.job.contextBeforeFile === job.contextBeforeFile && sameLines(last.job.context, job.context)) {
+    last.rejections.list = [];
+    return last;
+  }
   const rejections = new Collected(`${job.file}:`);
   const parser = parsers[job.format](rejections);
-  const buf = Buffer.from(job.chunk.buffer, job.chunk.byteOffset, job.chunk.byteLength);
   // Header lines that earlier chunks already reported on: their faults are not told again.
   rejections.muted = true;
   job.context.forEach((c, i) => {
@@ -83,6 +94,18 @@ export function parseChunk(job: ChunkJob): ChunkResult & { transfer: ArrayBuffer
   });
   if (job.context.length <= job.contextBeforeFile) parser.startFile(job.file);
   rejections.muted = false;
+  return { parser, rejections };
+}
+
+function sameLines(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((x, i) => Buffer.compare(x, b[i]!) === 0);
+}
+
+export function parseChunk(job: ChunkJob): ChunkResult & { transfer: ArrayBuffer[] } {
+  const { parser, rejections } = parserFor(job);
+  // The chunk itself is not kept: its memory is not the parser's state.
+  last = { job: { ...job, chunk: new Uint8Array(0) }, parser, rejections };
+  const buf = Buffer.from(job.chunk.buffer, job.chunk.byteOffset, job.chunk.byteLength);
 
   const transfer = new Set<ArrayBuffer>();
   const batches: WireBatch[] = [];

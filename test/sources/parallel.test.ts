@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { lastValueFrom, tap, toArray } from 'rxjs';
+import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import type { Batch } from '../../src/data/batch.js';
 import { simpleContext, type NodeContext } from '../../src/data/context.js';
 import { batchRows } from '../../src/data/read.js';
@@ -174,4 +174,27 @@ test('threads is an option of the zeek-tsv source (default: the number of cores)
   assert.equal(zeekTsvSpec.options.parse({ path: 'x' }).threads, undefined);
   assert.equal(zeekTsvSpec.options.parse({ path: 'x', threads: 2 }).threads, 2);
   assert.throws(() => zeekTsvSpec.options.parse({ path: 'x', threads: 0 }));
+});
+
+test('a consumer that goes away early (take) ends the threaded source; a stop emits a prefix of the rows', async () => {
+  const path = join(SHARED, 'zeek', 'conn.log');
+  const opts = zeekTsvSpec.options.parse({ path, batch_size: 500 });
+  const all = rows(await read({ path, batch_size: 500 }, 1));
+
+  const ctx = simpleContext('test');
+  const rejections = new BadInput(opts, ctx);
+  const plan = { format: 'zeek-tsv' as const, threads: 2, rejections, minBytes: 0, chunkBytes: 8192 };
+  const first = await lastValueFrom(lineSource(ctx, opts, new ZeekTsvParser(rejections), plan).pipe(
+    tap((b) => b.ack.release()), take(3), toArray()));
+  assert.equal(first.length, 3);
+  assert.deepEqual(rows({ batches: first, ctx, logs: [] }), all.slice(0, rows({ batches: first, ctx, logs: [] }).length));
+
+  const stop = new AbortController();
+  const stopCtx = { ...simpleContext('test'), stop: stop.signal };
+  const stopRejections = new BadInput(opts, stopCtx);
+  const stopped = await lastValueFrom(lineSource(stopCtx, opts, new ZeekTsvParser(stopRejections), { ...plan, rejections: stopRejections }).pipe(
+    tap((b) => { b.ack.release(); stop.abort(); }), toArray()));
+  const got = rows({ batches: stopped, ctx: stopCtx, logs: [] });
+  assert.ok(got.length > 0 && got.length < all.length, `${got.length} rows`);
+  assert.deepEqual(got, all.slice(0, got.length));
 });

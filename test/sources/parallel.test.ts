@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -197,4 +197,23 @@ test('a consumer that goes away early (take) ends the threaded source; a stop em
   const got = rows({ batches: stopped, ctx: stopCtx, logs: [] });
   assert.ok(got.length > 0 && got.length < all.length, `${got.length} rows`);
   assert.deepEqual(got, all.slice(0, got.length));
+});
+
+test('gzip on its own thread: conn.log.gz and a truncated copy read as with one thread (damage at the exact line)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vf-parallel-'));
+  const text = await readFile(join(SHARED, 'zeek', 'conn.log'));
+  const whole = gzipSync(text);
+  const path = join(dir, 'conn.log.gz');
+  const cut = join(dir, 'cut.log.gz');
+  await writeFile(path, whole);
+  await writeFile(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  const one = await read({ path }, 1);
+  assert.equal(rows(one).length, 8462);
+  assertSame(one, await read({ path }, 2));
+  assertSame(one, await read({ path }, 2, 4096));
+  const cutOne = await read({ path: cut }, 1);
+  assert.equal(cutOne.logs.length, 1);
+  assert.match(cutOne.logs[0]!, new RegExp(`^skipped ${cut}:\\d+: truncated gzip data \\(.*\\); the last complete line is \\d+$`));
+  assertSame(cutOne, await read({ path: cut }, 2));
+  assertSame(cutOne, await read({ path: cut }, 2, 1000));
 });

@@ -12,15 +12,22 @@ interface Slot {
   busy: number;
 }
 
-// Run from TypeScript sources (tests, tsx), a worker does not inherit the TypeScript
-// loader: it registers tsx itself before loading its module.
-const WORKER = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+/** The worker module `name` beside this one (`.ts` when run from TypeScript sources). */
+export function workerModule(name: string): URL {
+  return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+}
 
-function spawn(): Worker {
-  if (!WORKER.pathname.endsWith('.ts')) return new Worker(WORKER);
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER.href)}); })`;
+/**
+ * Starts a worker thread on `module`. Run from TypeScript sources (tests, tsx), a worker
+ * does not inherit the TypeScript loader: it registers tsx itself before loading its module.
+ */
+export function spawnWorker(module: URL): Worker {
+  if (!module.pathname.endsWith('.ts')) return new Worker(module);
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); })`;
   return new Worker(boot, { eval: true });
 }
+
+const WORKER = workerModule('worker');
 
 export class ParserPool {
   private readonly slots: Slot[] = [];
@@ -36,7 +43,7 @@ export class ParserPool {
   /** Makes sure there are at least `n` workers. */
   grow(n: number): void {
     while (this.slots.length < n) {
-      const slot: Slot = { worker: spawn(), busy: 0 };
+      const slot: Slot = { worker: spawnWorker(WORKER), busy: 0 };
       slot.worker.on('message', (r: ChunkResult) => this.settle(r));
       slot.worker.on('error', (err) => this.fail(new Error(`a parsing thread failed: ${err.message}`)));
       slot.worker.on('exit', (code) => this.fail(new Error(`a parsing thread exited with status ${code}`)));

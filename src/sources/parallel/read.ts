@@ -10,6 +10,7 @@ import { fileError } from '../../data/errors.js';
 import type { Schema } from '../../data/types.js';
 import type { BadInput } from '../bad-input.js';
 import { isGzip } from '../gzip.js';
+import { inflatedChunks } from './inflate.js';
 import { openInputs, resolveInputFiles, type InputOptions } from '../input.js';
 import type { SourceShell } from '../shell.js';
 import { sharedPool } from './pool.js';
@@ -125,18 +126,16 @@ export async function readLinesParallel(
       queue.push({ kind: 'end', file: file.name, damage: () => undefined });
       continue;
     }
-    const chunker = new Chunker(() => chunkBytes);
-    for await (const piece of file.chunks) {
+    // gzip: inflated on a thread of its own, in chunks of whole lines.
+    let damage: string | undefined;
+    for await (const chunk of inflatedChunks(file.path, file.name, () => chunkBytes, shell.signal, (reason) => { damage = reason; })) {
       if (shell.stopped) return;
-      ctx.stats.bytes += piece.length;
-      for (const c of chunker.push(piece)) if (!(await dispatch(file.name, c))) return;
+      ctx.stats.bytes += chunk.byteLength;
+      if (!(await dispatch(file.name, chunk))) return;
     }
     if (shell.stopped) return;
-    // Asked to stop: the complete lines read are still parsed, the line cut off is not.
-    const rest = shell.ending ? chunker.complete() : chunker.end();
-    if (rest && !(await dispatch(file.name, rest))) return;
     if (shell.ending) break;
-    queue.push({ kind: 'end', file: file.name, damage: () => file.damage });
+    queue.push({ kind: 'end', file: file.name, damage: () => damage });
   }
   while (queue.length > 0) if (!(await drainOne())) return;
 }
@@ -269,62 +268,4 @@ async function* plainChunks(fh: FileHandle, name: string, start: number, size: (
       return;
     }
   }
-}
-
-/**
- * Gathers read pieces into chunks of whole lines of about `size()` bytes, each in an
- * ArrayBuffer of its own (it is transferred to a worker). A line longer than a chunk
- * makes that chunk larger.
- */
-class Chunker {
-  private buf: Uint8Array;
-  private fill = 0;
-  constructor(private readonly size: () => number) {
-    this.buf = Buffer.allocUnsafeSlow(size());
-  }
-
-  push(piece: Uint8Array): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    let p = 0;
-    while (p < piece.length) {
-      const n = Math.min(piece.length - p, this.buf.length - this.fill);
-      this.buf.set(piece.subarray(p, p + n), this.fill);
-      this.fill += n;
-      p += n;
-      if (this.fill === this.buf.length) {
-        const c = this.complete();
-        if (c) out.push(c);
-        else this.buf = grown(this.buf, this.buf.length * 2);
-      }
-    }
-    return out;
-  }
-
-  /** The whole lines held, if any; the incomplete last line stays. */
-  complete(): Uint8Array | undefined {
-    const nl = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.fill).lastIndexOf(NL);
-    if (nl < 0) return undefined;
-    const chunk = this.buf.subarray(0, nl + 1);
-    const tail = this.fill - (nl + 1);
-    const next = Buffer.allocUnsafeSlow(Math.max(this.size(), tail * 2));
-    next.set(this.buf.subarray(nl + 1, this.fill));
-    this.buf = next;
-    this.fill = tail;
-    return chunk;
-  }
-
-  /** Everything held (the end of the file: the last line may lack its newline). */
-  end(): Uint8Array | undefined {
-    if (this.fill === 0) return undefined;
-    const chunk = this.buf.subarray(0, this.fill);
-    this.buf = new Uint8Array(0);
-    this.fill = 0;
-    return chunk;
-  }
-}
-
-function grown(buf: Uint8Array, size: number): Uint8Array {
-  const b = Buffer.allocUnsafeSlow(size);
-  b.set(buf);
-  return b;
 }

@@ -10,9 +10,9 @@ import { fileError } from '../../data/errors.js';
 import type { Schema } from '../../data/types.js';
 import type { BadInput } from '../bad-input.js';
 import { isGzip } from '../gzip.js';
-import { inflatedChunks } from './inflate.js';
 import { openInputs, resolveInputFiles, type InputOptions } from '../input.js';
 import type { SourceShell } from '../shell.js';
+import { inflatedChunks } from './inflate.js';
 import { sharedPool } from './pool.js';
 import { batchFromWire } from './transfer.js';
 import type { ChunkResult, ParallelFormat } from './worker.js';
@@ -49,7 +49,7 @@ export async function useThreads(options: InputOptions, baseDir: string, plan: P
 type Done = Exclude<ChunkResult, { error: string }>;
 type Entry =
   | { readonly kind: 'chunk'; readonly file: string; readonly bytes: number; readonly result: Promise<Done> }
-  | { readonly kind: 'end'; readonly file: string; readonly damage: () => string | undefined };
+  | { readonly kind: 'end'; readonly file: string; readonly damage: string | undefined };
 
 export async function readLinesParallel(
   ctx: NodeContext, options: InputOptions & { batch_size: number }, plan: ParallelPlan, shell: SourceShell,
@@ -69,8 +69,7 @@ export async function readLinesParallel(
   const drainOne = async (): Promise<boolean> => {
     const e = queue.shift()!;
     if (e.kind === 'end') {
-      const damage = e.damage();
-      if (damage !== undefined) plan.rejections.reject(`${e.file}:${lineBase + 1}`, `${damage}; the last complete line is ${lineBase}`);
+      if (e.damage !== undefined) plan.rejections.reject(`${e.file}:${lineBase + 1}`, `${e.damage}; the last complete line is ${lineBase}`);
       lineBase = 0;
       return true;
     }
@@ -123,7 +122,7 @@ export async function readLinesParallel(
       }
       if (shell.stopped) return;
       if (shell.ending) break;
-      queue.push({ kind: 'end', file: file.name, damage: () => undefined });
+      queue.push({ kind: 'end', file: file.name, damage: undefined });
       continue;
     }
     // gzip: inflated on a thread of its own, in chunks of whole lines.
@@ -135,7 +134,7 @@ export async function readLinesParallel(
     }
     if (shell.stopped) return;
     if (shell.ending) break;
-    queue.push({ kind: 'end', file: file.name, damage: () => damage });
+    queue.push({ kind: 'end', file: file.name, damage });
   }
   while (queue.length > 0) if (!(await drainOne())) return;
 }

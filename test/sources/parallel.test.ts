@@ -217,3 +217,24 @@ test('gzip on its own thread: conn.log.gz and a truncated copy read as with one 
   assertSame(cutOne, await read({ path: cut }, 2));
   assertSame(cutOne, await read({ path: cut }, 2, 1000));
 });
+
+test('a stalled sink stops the reading: the window and the chunks in flight bound what is read', async () => {
+  const path = join(SHARED, 'zeek', 'conn.log');
+  const opts = zeekTsvSpec.options.parse({ path, batch_size: 100, window: 2 });
+  const ctx = simpleContext('test');
+  const rejections = new BadInput(opts, ctx);
+  const held: Batch[] = [];
+  const sub = lineSource(ctx, opts, new ZeekTsvParser(rejections), { format: 'zeek-tsv', threads: 2, rejections, minBytes: 0, chunkBytes: 8192 })
+    .subscribe((b) => held.push(b));
+  // Threads start slowly from TypeScript sources: wait for the window to fill, then a while.
+  for (let i = 0; i < 200 && held.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
+  // Two batches out (the window); read: their 2 chunks (a chunk of 8 KiB is one batch of
+  // 100 rows or less), the one waiting for credit, 2 x 2 in flight and the one waiting to be.
+  assert.equal(held.length, 2);
+  assert.ok(ctx.stats.bytes <= 8 * 8192, `${ctx.stats.bytes} bytes read`);
+  const read = ctx.stats.bytes;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(ctx.stats.bytes, read);
+  sub.unsubscribe();
+});

@@ -238,3 +238,13 @@ test('a stalled sink stops the reading: the window and the chunks in flight boun
   assert.equal(ctx.stats.bytes, read);
   sub.unsubscribe();
 });
+
+test('a UTF-8 byte order mark is skipped with threads as with one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vf-parallel-'));
+  const path = join(dir, 'bom.log');
+  await writeFile(path, `\ufeff${[...HEADER, '1.0\ta\t1', '2.0\tb\t2'].join('\n')}\n`);
+  const one = await read({ path }, 1);
+  assert.equal(rows(one).length, 2);
+  assert.deepEqual(one.logs, []);
+  for (let size = 3; size <= 40; size += 7) assertSame(one, await read({ path }, 2, size));
+});

@@ -2,17 +2,15 @@
 // lines, worker threads parse them, and the batches are emitted in input order (ids in
 // order, from the source shell) with bad lines reported at their exact file:line.
 
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type * as arrow from 'apache-arrow';
 import { arrowSchema } from '../../data/arrow.js';
 import type { NodeContext } from '../../data/context.js';
-import { fileError } from '../../data/errors.js';
 import type { Schema } from '../../data/types.js';
 import type { BadInput } from '../bad-input.js';
-import { isGzip } from '../gzip.js';
 import { openInputs, resolveInputFiles, type InputOptions } from '../input.js';
 import type { SourceShell } from '../shell.js';
-import { inflatedChunks } from './inflate.js';
+import { lineChunks } from './reader.js';
 import { sharedPool } from './pool.js';
 import { batchFromWire } from './transfer.js';
 import type { ChunkResult, ParallelFormat } from './worker.js';
@@ -108,26 +106,9 @@ export async function readLinesParallel(
 
   for await (const file of openInputs(options, ctx.baseDir, shell.signal, ctx.log)) {
     context.startFile();
-    const plain = await openPlain(file.path, file.name);
-    if (plain) {
-      // Read straight into the chunks: no copy on this thread.
-      try {
-        for await (const c of plainChunks(plain.fh, file.name, plain.start, () => chunkBytes, shell.signal)) {
-          if (shell.stopped) return;
-          ctx.stats.bytes += c.byteLength;
-          if (!(await dispatch(file.name, c))) return;
-        }
-      } finally {
-        await plain.fh.close();
-      }
-      if (shell.stopped) return;
-      if (shell.ending) break;
-      queue.push({ kind: 'end', file: file.name, damage: undefined });
-      continue;
-    }
-    // gzip: inflated on a thread of its own, in chunks of whole lines.
+    // Read (and inflated) on a thread of its own, in chunks of whole lines.
     let damage: string | undefined;
-    for await (const chunk of inflatedChunks(file.path, file.name, () => chunkBytes, shell.signal, (reason) => { damage = reason; })) {
+    for await (const chunk of lineChunks(file.path, file.name, () => chunkBytes, shell.signal, (reason) => { damage = reason; })) {
       if (shell.stopped) return;
       ctx.stats.bytes += chunk.byteLength;
       if (!(await dispatch(file.name, chunk))) return;
@@ -199,72 +180,4 @@ function startsWith(line: Uint8Array, word: string): boolean {
   if (line.length < word.length) return false;
   for (let i = 0; i < word.length; i++) if (line[i] !== word.charCodeAt(i)) return false;
   return true;
-}
-
-/** The file open after its UTF-8 byte order mark, if any; undefined for gzip (inflated by openInputs' stream). */
-async function openPlain(path: string, name: string): Promise<{ fh: FileHandle; start: number } | undefined> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    throw fileError('read', name, err);
-  }
-  try {
-    const head = Buffer.alloc(3);
-    const { bytesRead } = await fh.read(head, 0, 3, 0);
-    if (isGzip(head.subarray(0, bytesRead))) {
-      await fh.close();
-      return undefined;
-    }
-    return { fh, start: bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0 };
-  } catch (err) {
-    await fh.close();
-    throw fileError('read', name, err);
-  }
-}
-
-/**
- * Chunks of whole lines of about `size()` bytes read from `fh` (the last one may lack its
- * newline), each in an ArrayBuffer of its own; a line longer than a chunk makes it larger.
- * Ends early when `signal` aborts.
- */
-async function* plainChunks(fh: FileHandle, name: string, start: number, size: () => number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  let pos = start;
-  let tail: Uint8Array | undefined;
-  for (;;) {
-    if (signal.aborted) return;
-    // Not zero-filled: every byte handed on was read.
-    let buf = Buffer.allocUnsafeSlow(Math.max(size(), 2 * (tail?.length ?? 0)));
-    let fill = 0;
-    if (tail) { buf.set(tail); fill = tail.length; }
-    let eof = false;
-    for (;;) {
-      while (fill < buf.length) {
-        let n: number;
-        try {
-          ({ bytesRead: n } = await fh.read(buf, fill, buf.length - fill, pos));
-        } catch (err) {
-          throw fileError('read', name, err);
-        }
-        if (n === 0) { eof = true; break; }
-        pos += n;
-        fill += n;
-      }
-      if (eof) break;
-      const nl = buf.lastIndexOf(NL, fill - 1);
-      if (nl >= 0) {
-        // A copy: the chunk's memory moves to a worker.
-        tail = Buffer.from(buf.subarray(nl + 1, fill));
-        yield new Uint8Array(buf.buffer, buf.byteOffset, nl + 1);
-        break;
-      }
-      const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
-      bigger.set(buf);
-      buf = bigger;
-    }
-    if (eof) {
-      if (fill > 0) yield new Uint8Array(buf.buffer, buf.byteOffset, fill);
-      return;
-    }
-  }
 }

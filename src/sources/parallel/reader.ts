@@ -1,49 +1,49 @@
-// gzip input for parallel parsing: a shared thread (inflate-worker.ts) reads and inflates
-// the file and sends chunks of whole lines; this side bounds how many wait for the parsers.
+// Input for parallel parsing: a shared thread (reader-worker.ts) reads the file, inflating
+// gzip, and sends chunks of whole lines; this side bounds how many wait for the parsers.
 
 import type { Worker } from 'node:worker_threads';
 import { fileError } from '../../data/errors.js';
-import type { InflateReply, InflateRequest } from './inflate-worker.js';
+import type { ReadReply, ReadRequest } from './reader-worker.js';
 import { spawnWorker, workerModule } from './pool.js';
 
 /** Chunks the thread may have ready before they are asked for: it inflates ahead, within bounds. */
 const AHEAD = 2;
 
 interface Listener {
-  push(reply: InflateReply | { kind: 'failed'; error: Error }): void;
+  push(reply: ReadReply | { kind: 'failed'; error: Error }): void;
 }
 
 let worker: Worker | undefined;
 const listeners = new Map<number, Listener>();
 let nextId = 0;
 
-function inflater(): Worker {
+function reader(): Worker {
   if (worker) return worker;
-  const w = spawnWorker(workerModule('inflate-worker'));
-  w.on('message', (r: InflateReply) => listeners.get(r.id)?.push(r));
+  const w = spawnWorker(workerModule('reader-worker'));
+  w.on('message', (r: ReadReply) => listeners.get(r.id)?.push(r));
   const fail = (error: Error) => {
     if (worker === w) worker = undefined;
     for (const l of listeners.values()) l.push({ kind: 'failed', error });
   };
-  w.on('error', (err) => fail(new Error(`the gzip thread failed: ${err.message}`)));
-  w.on('exit', (code) => fail(new Error(`the gzip thread exited with status ${code}`)));
+  w.on('error', (err) => fail(new Error(`the reading thread failed: ${err.message}`)));
+  w.on('exit', (code) => fail(new Error(`the reading thread exited with status ${code}`)));
   w.unref();
   worker = w;
   return w;
 }
 
 /**
- * The inflated content of the gzip file at `path` in chunks of whole lines of about `size()`
- * bytes (the last may lack its newline), each in an ArrayBuffer of its own. Damaged data
- * ends the chunks after the last complete line and is told to `damaged`. Ends early when
- * `signal` aborts.
+ * The file at `path` (inflated if gzip, without a UTF-8 byte order mark) in chunks of whole
+ * lines of about `size()` bytes (the last may lack its newline), each in an ArrayBuffer of
+ * its own. Damaged gzip data ends the chunks after the last complete line and is told to
+ * `damaged`. Ends early when `signal` aborts.
  */
-export async function* inflatedChunks(
+export async function* lineChunks(
   path: string, name: string, size: () => number, signal: AbortSignal, damaged: (reason: string) => void,
 ): AsyncGenerator<Uint8Array> {
-  const w = inflater();
+  const w = reader();
   const id = nextId++;
-  const replies: (InflateReply | { kind: 'failed'; error: Error })[] = [];
+  const replies: (ReadReply | { kind: 'failed'; error: Error })[] = [];
   let wake: (() => void) | undefined;
   const listener: Listener = { push: (r) => { replies.push(r); wake?.(); } };
   const onAbort = () => wake?.();
@@ -51,7 +51,7 @@ export async function* inflatedChunks(
   signal.addEventListener('abort', onAbort);
   // The thread stays referenced while a file is being read, so the process waits for it.
   if (listeners.size === 1) w.ref();
-  const send = (m: InflateRequest) => w.postMessage(m);
+  const send = (m: ReadRequest) => w.postMessage(m);
   let ended = false;
   try {
     send({ kind: 'open', id, path, chunkBytes: size() });

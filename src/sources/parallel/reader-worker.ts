@@ -1,20 +1,20 @@
-// A thread that reads and inflates gzip files and hands on chunks of whole lines, so that
-// the main thread neither inflates (allocating every output piece) nor copies: it only
-// passes the chunks to the parsing workers.
+// A thread that reads files (inflating gzip) and hands on chunks of whole lines, so that the
+// main thread neither inflates nor allocates or copies input: it only passes the chunks on
+// to the parsing workers (its garbage collector, busy with input buffers, stalled them).
 
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import { gunzip, GzipDamage } from '../gzip.js';
+import { gunzip, GzipDamage, isGzip } from '../gzip.js';
 
 /** Main thread to worker. */
-export type InflateRequest =
+export type ReadRequest =
   | { readonly kind: 'open'; readonly id: number; readonly path: string; readonly chunkBytes: number }
   /** Permission to send `n` more chunks (the main thread bounds what waits for it). */
   | { readonly kind: 'credit'; readonly id: number; readonly n: number; readonly chunkBytes: number }
   | { readonly kind: 'cancel'; readonly id: number };
 
 /** Worker to main thread. */
-export type InflateReply =
+export type ReadReply =
   | { readonly kind: 'chunk'; readonly id: number; readonly chunk: Uint8Array }
   /** The end; `damage` says why the data ended early (the incomplete line before it was dropped). */
   | { readonly kind: 'end'; readonly id: number; readonly damage: string | undefined }
@@ -31,11 +31,11 @@ interface Stream {
 
 const streams = new Map<number, Stream>();
 
-function post(reply: InflateReply, transfer: ArrayBuffer[] = []): void {
+function post(reply: ReadReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(reply, transfer);
 }
 
-async function inflate(id: number, path: string, stream: Stream): Promise<void> {
+async function read(id: number, path: string, stream: Stream): Promise<void> {
   let buf = Buffer.allocUnsafeSlow(stream.chunkBytes);
   let fill = 0;
   const send = async (end: number): Promise<void> => {
@@ -49,10 +49,16 @@ async function inflate(id: number, path: string, stream: Stream): Promise<void> 
     buf = next;
     fill = rest;
   };
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  const fh = await open(path, 'r');
+  const head = Buffer.alloc(3);
+  const { bytesRead } = await fh.read(head, 0, 3, 0).catch(async (err: unknown) => { await fh.close(); throw err; });
+  const gzip = isGzip(head.subarray(0, bytesRead));
+  // A UTF-8 byte order mark is no data: skip it (gzip data is not looked into for one).
+  const bom = !gzip && bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+  const input = fh.createReadStream({ start: bom ? 3 : 0, highWaterMark: 1 << 20 });
   let damage: string | undefined;
   try {
-    for await (const piece of gunzip(input)) {
+    for await (const piece of (gzip ? gunzip(input) : input) as AsyncIterable<Buffer>) {
       if (stream.cancelled) return;
       let p = 0;
       while (p < piece.length) {
@@ -76,19 +82,20 @@ async function inflate(id: number, path: string, stream: Stream): Promise<void> 
     if (!(err instanceof GzipDamage)) throw err;
     damage = err.reason;
   } finally {
+    // Also closes the file.
     input.destroy();
   }
   // Damaged data: the line it cut off is no line.
-  const end = damage === undefined ? fill : buf.lastIndexOf(NL, fill - 1) + 1;
+  const end = damage === undefined || fill === 0 ? fill : buf.lastIndexOf(NL, fill - 1) + 1;
   if (end > 0) await send(end);
   post({ kind: 'end', id, damage });
 }
 
-parentPort?.on('message', (m: InflateRequest) => {
+parentPort?.on('message', (m: ReadRequest) => {
   if (m.kind === 'open') {
     const stream: Stream = { credit: 0, chunkBytes: m.chunkBytes, wake: undefined, cancelled: false };
     streams.set(m.id, stream);
-    inflate(m.id, m.path, stream).catch((err: unknown) => {
+    read(m.id, m.path, stream).catch((err: unknown) => {
       const e = err as { code?: unknown; message?: unknown };
       post({ kind: 'error', id: m.id, code: typeof e?.code === 'string' ? e.code : undefined, message: String(e?.message ?? err) });
     }).finally(() => streams.delete(m.id));

@@ -7,6 +7,8 @@ import { Gate } from './flow.js';
 import { DataMessage } from './message.js';
 import { Subscriber } from './subscriber.js';
 import { checkTopic, extendFilter, isInternal, matches } from './topics.js';
+import net from 'node:net';
+import { NativePeer, dial } from './native.js';
 import { connectWebSocket, listenWebSocket, type WebSocketListener } from './websocket.js';
 import { EndpointId, type ErrorCode } from './wire.js';
 import { ZeekEvent } from './zeek.js';
@@ -18,8 +20,11 @@ export type StatusCode = 'peer_added' | 'peer_removed' | 'peer_lost' | 'endpoint
 export interface PeerInfo {
   /** The peer's endpoint id (a UUID), once known. */
   readonly id: string;
-  /** `websocket-client` (a client of our WebSocket server), `websocket` (a server we connected to). */
-  readonly kind: 'websocket' | 'websocket-client';
+  /**
+   * `native` (Broker's own protocol over TCP), `websocket-client` (a client of our
+   * WebSocket server), `websocket` (a WebSocket server we connected to).
+   */
+  readonly kind: 'native' | 'websocket' | 'websocket-client';
   readonly address: string;
   readonly port: number;
 }
@@ -34,8 +39,17 @@ export interface EndpointOptions {
   readonly id?: string;
   /** Messages a subscriber or a peer's send queue may hold before inputs pause (default 1024). */
   readonly queueSize?: number;
-  /** Largest WebSocket message accepted, in bytes (default 16 MiB); larger ones close that connection. */
+  /** Largest WebSocket message or native frame accepted, in bytes (default 16 MiB); larger ones close that connection. */
   readonly maxMessageSize?: number;
+}
+
+export interface PeerOptions {
+  /**
+   * Seconds between attempts while the peer cannot be reached, and the longest pause
+   * between reconnects after the connection is lost (backoff from 0.1 s doubles up to it).
+   * 0 (the default) fails at once and does not reconnect.
+   */
+  readonly retry?: number;
 }
 
 /** A connection to another party that messages can be routed to. */
@@ -65,6 +79,11 @@ export class Endpoint {
   private readonly links = new Set<Link>();
   private readonly listeners = new Set<WebSocketListener>();
   private readonly forwarded: string[] = [];
+  private readonly native = new Map<string, NativePeer>();
+  private readonly servers = new Set<net.Server>();
+  private readonly sockets = new Set<NativePeer>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private advertised: string[] = [];
   private stopped = false;
   private readonly pending = new Set<AbortController>();
 
@@ -110,6 +129,7 @@ export class Endpoint {
     for (const t of list) checkTopic(t, 'makeSubscriber');
     const sub: Subscriber<DataMessage> = new Subscriber<DataMessage>(this.gate, this.queueSize, () => { this.subscribers.delete(sub); });
     this.subscribers.set(sub, list);
+    this.filterChanged();
     return sub;
   }
 
@@ -128,6 +148,122 @@ export class Endpoint {
       checkTopic(t, 'forward');
       extendFilter(this.forwarded, t);
     }
+    this.filterChanged();
+  }
+
+  // Broker sends a peer our whole filter whenever it grows (not when it shrinks).
+  private filterChanged(): void {
+    const f = this.filter;
+    if (f.every((t) => this.advertised.some((a) => t.startsWith(a)))) return;
+    this.advertised = f;
+    for (const p of this.native.values()) p.sendRoutingUpdate(f);
+  }
+
+  /** Accepts native Broker peers on host:port (port 0 picks one). Returns the port. */
+  async listen(host = '127.0.0.1', port = 0): Promise<number> {
+    this.checkOpen('listen');
+    const server = net.createServer((socket) => { this.adopt(socket, true); });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new Error(`cannot listen for Broker peers on ${host}:${port}: ${e.message}`)));
+      server.listen(port, host, () => resolve());
+    });
+    server.on('error', (e) => this.error('unspecified', `listener on ${host}:${port}: ${e.message}`));
+    this.servers.add(server);
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /**
+   * Peers with the Broker endpoint at host:port over Broker's native protocol. Resolves
+   * with the peer once the handshake is done; with `retry`, keeps trying while it cannot
+   * connect, and reconnects (with backoff) whenever the connection is lost.
+   */
+  async peer(host: string, port: number, options: PeerOptions = {}): Promise<PeerInfo> {
+    this.checkOpen('peer');
+    const retry = options.retry ?? 0;
+    const key = `${host}:${port}`;
+    this.wanted.add(key);
+    for (let delay = Math.min(0.1, retry || 0.1); ; delay = Math.min(delay * 2, retry)) {
+      try {
+        return await this.connectNative(host, port, retry);
+      } catch (e) {
+        if (retry <= 0 || this.stopped || !this.wanted.has(key)) { this.wanted.delete(key); throw e; }
+        await this.sleep(delay);
+        if (this.stopped || !this.wanted.has(key)) throw new Error(`peer ${key}: the endpoint shut down or unpeered`);
+      }
+    }
+  }
+
+  private readonly wanted = new Set<string>();
+
+  private sleep(seconds: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.timers.delete(t); resolve(); }, seconds * 1000);
+      this.timers.add(t);
+    });
+  }
+
+  private async connectNative(host: string, port: number, retry: number): Promise<PeerInfo> {
+    let socket: net.Socket;
+    try {
+      socket = await dial(host, port);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? 'ECONNREFUSED';
+      throw Object.assign(new Error(`peer ${host}:${port}: ${(e as Error).message}`), { code });
+    }
+    return new Promise<PeerInfo>((resolve, reject) => {
+      let peered = false;
+      this.adopt(socket, false, {
+        address: host, port,
+        peered: (p) => { peered = true; resolve(p.info); },
+        gone: (removed, reason) => {
+          // Before peering, the caller's retry loop handles it; after, we reconnect here.
+          if (!peered) {
+            reject(Object.assign(new Error(`peer ${host}:${port}: ${reason}`), { code: 'ECONNRESET' }));
+            return;
+          }
+          const key = `${host}:${port}`;
+          if (!removed && retry > 0 && !this.stopped && this.wanted.has(key)) void this.reconnect(host, port, retry);
+        },
+      });
+    });
+  }
+
+  private async reconnect(host: string, port: number, retry: number): Promise<void> {
+    try {
+      await this.peer(host, port, { retry });
+    } catch {
+      // Gave up (shutdown or unpeer): nothing left to do.
+    }
+  }
+
+  private adopt(socket: net.Socket, acceptor: boolean, out?: { address: string; port: number; peered(p: NativePeer): void; gone(removed: boolean, reason: string): void }): void {
+    if (this.stopped) { socket.destroy(); return; }
+    const peer = new NativePeer(this, socket, acceptor, { maxFrameSize: this.maxMessageSize },
+      (p) => {
+        if (out) p.info = { ...p.info, address: out.address, port: out.port };
+        this.gate.addInput(p);
+        this.addLink(p);
+        out?.peered(p);
+      },
+      (p, removed, reason) => {
+        this.sockets.delete(p);
+        this.removeLink(p, removed);
+        out?.gone(removed, reason);
+      });
+    this.sockets.add(peer);
+  }
+
+  /** The connection that has claimed a peer id, if any (for redundant connections). */
+  nativePeerOf(id: EndpointId): NativePeer | undefined {
+    return this.native.get(String(id));
+  }
+
+  claimNativePeer(id: EndpointId, p: NativePeer): void {
+    this.native.set(String(id), p);
+  }
+
+  releaseNativePeer(id: EndpointId, p: NativePeer): void {
+    if (this.native.get(String(id)) === p) this.native.delete(String(id));
   }
 
   /**
@@ -170,6 +306,7 @@ export class Endpoint {
 
   /** Closes the connection to a peer (by its id, or host and port). Resolves false if there is none. */
   async unpeer(hostOrId: string, port?: number): Promise<boolean> {
+    if (port !== undefined) this.wanted.delete(`${hostOrId}:${port}`);
     const link = [...this.links].find((l) => (port === undefined ? l.info.id === hostOrId : l.info.address === hostOrId && l.info.port === port));
     if (!link) return false;
     await link.close();
@@ -186,7 +323,12 @@ export class Endpoint {
     if (this.stopped) return;
     this.stopped = true;
     for (const a of this.pending) a.abort();
+    this.wanted.clear();
+    for (const t of this.timers) clearTimeout(t);
+    for (const s of this.servers) s.close();
+    this.servers.clear();
     await Promise.all([...this.links].map((l) => l.close()));
+    await Promise.all([...this.sockets].map((p) => p.close()));
     await Promise.all([...this.listeners].map((l) => l.close()));
     this.listeners.clear();
     for (const s of [...this.subscribers.keys()]) s.close();

@@ -4,13 +4,20 @@
 
 import { decodeData, encodeData } from './bin.js';
 import type { BrokerData } from './data.js';
+import type { EndpointId } from './wire.js';
 import { ZeekEvent } from './zeek.js';
+
+/** Where a message came from on a native peering: its publisher and remaining hops. */
+export interface Origin {
+  readonly sender: EndpointId;
+  readonly ttl: number;
+}
 
 export class DataMessage {
   #data: BrokerData | undefined;
   #bytes: Uint8Array | undefined;
 
-  private constructor(readonly topic: string, data: BrokerData | undefined, bytes: Uint8Array | undefined) {
+  private constructor(readonly topic: string, data: BrokerData | undefined, bytes: Uint8Array | undefined, readonly origin?: Origin) {
     this.#data = data;
     this.#bytes = bytes;
   }
@@ -20,8 +27,8 @@ export class DataMessage {
   }
 
   /** From the binary encoding of the value (checked on first use of `data`). */
-  static fromBytes(topic: string, bytes: Uint8Array): DataMessage {
-    return new DataMessage(topic, undefined, bytes);
+  static fromBytes(topic: string, bytes: Uint8Array, origin?: Origin): DataMessage {
+    return new DataMessage(topic, undefined, bytes, origin);
   }
 
   get data(): BrokerData {

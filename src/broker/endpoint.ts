@@ -340,7 +340,23 @@ export class Endpoint {
   /** Delivers a message to local subscribers and to every link that wants it but `from`. */
   route(msg: DataMessage, from?: Link): void {
     if (isInternal(msg.topic)) return;
-    for (const [sub, topics] of this.subscribers) if (matches(topics, msg.topic)) sub.deliver(msg);
+    let checked = from === undefined;
+    for (const [sub, topics] of this.subscribers) {
+      if (!matches(topics, msg.topic)) continue;
+      if (!checked) {
+        // A value from a peer is decoded once someone here wants it; one that does not
+        // decode ends that connection (relays pass values on undecoded, as Broker does).
+        checked = true;
+        try {
+          void msg.data;
+        } catch (e) {
+          this.error('deserialization_failed', `${from!.info.address}:${from!.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from!.info);
+          void from!.close();
+          return;
+        }
+      }
+      sub.deliver(msg);
+    }
     for (const link of this.links) if (link !== from && matches(link.filter, msg.topic)) link.send(msg);
   }
 

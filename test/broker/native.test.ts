@@ -157,6 +157,29 @@ test('garbage and oversized frames close that connection only', async () => {
   await ep.shutdown();
 });
 
+test('a data envelope whose value does not decode ends that connection; nothing reaches subscribers', async () => {
+  const ep = new Endpoint({ id: NODE_ID });
+  const sub = ep.makeSubscriber('/test');
+  const status = ep.makeStatusSubscriber();
+  const port = await ep.listen();
+  const peer = await ScriptedPeer.connect(port);
+  await peer.read();
+  peer.write(fx('hello.peer'));
+  await peer.read();
+  peer.write(fx('version_select.peer'));
+  peer.write(fx('originator_syn.peer'));
+  await peer.read();
+  peer.write(fx('originator_ack'));
+  // A data envelope on /test whose value has the unknown tag 0x0f.
+  const body = Buffer.concat([Buffer.alloc(32), Buffer.from('0100100005', 'hex'), Buffer.from('/test'), Buffer.from([0x0f])]);
+  const frame = Buffer.alloc(4); frame.writeUInt32BE(body.length);
+  peer.write(Buffer.concat([frame, body]));
+  await peer.closed;
+  assert.match((await nextStatus(status, 'deserialization_failed')).message, /bad value on \/test: unknown value tag 15 at byte 0$/);
+  assert.equal(sub.available, 0);
+  await ep.shutdown();
+});
+
 test('two endpoints: pub/sub both ways, a later subscription reaches the peer, BYE unpeering', async () => {
   const a = new Endpoint(), b = new Endpoint();
   const aStatus = a.makeStatusSubscriber(), bStatus = b.makeStatusSubscriber();
@@ -221,10 +244,14 @@ test('a subscriber that does not read slows the publisher on the other side; not
   })();
   // Nobody reads at a: its queue fills, a stops reading the socket, b's socket stops
   // draining, and b's publisher waits - with bounded memory on both sides.
-  await new Promise((r) => setTimeout(r, 300));
+  for (let t = 0; t < 200 && (a.gate.open || b.gate.open); t++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(a.gate.open, false);
   assert.equal(b.gate.open, false);
   assert.ok(sent < total, 'the publisher was not held back');
+  // Held back, not just slow: nothing moves while nobody reads.
+  const before = sent;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sent, before);
   assert.ok(sub.available < 64 + 65536 / 100, `queue ${sub.available}`);
   let n = 0;
   for await (const m of sub) {

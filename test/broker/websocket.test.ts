@@ -173,7 +173,7 @@ test('a subscriber that does not read pauses the client instead of losing messag
   }
   // The server's queue holds its size plus what one socket read (64 KiB, ~70 bytes a message)
   // had already brought in when reading paused; the rest waits in the sockets and the client.
-  await new Promise((r) => setTimeout(r, 100));
+  for (let t = 0; t < 200 && server.gate.open; t++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(sub.available >= 16 && sub.available < 16 + 65536 / 70, `queue ${sub.available}`);
   assert.equal(server.gate.open, false);
   let expected = 0;

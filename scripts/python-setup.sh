@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Python peers that tests and benchmarks check Vastflow's output against
-# (pyarrow and DuckDB read our Arrow and CSV files; pandas for the README example) into a
+# (pyarrow and DuckDB read our Arrow and CSV files; pandas for the README example; zeekpy,
+# an independent client of Zeek's WebSocket API, talks to our Broker endpoints) into a
 # private virtualenv at .venv. Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 venv=.venv
 py="${PYTHON:-python3}"
-want=(pyarrow duckdb pandas)
+want=(pyarrow duckdb pandas zeekpy)
 
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pyarrow, duckdb, pandas' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pyarrow, duckdb, pandas, zeekpy' 2>/dev/null; then
   exit 0
 fi
 if [ ! -x "$venv/bin/python" ]; then

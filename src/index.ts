@@ -32,3 +32,13 @@ export type { Field, Schema, Type } from './data/types.js';
 export { simpleContext, newStats } from './data/context.js';
 export type { NodeContext, NodeStats } from './data/context.js';
 export type { ComponentSpec, SourceSpec, OperatorSpec, SinkSpec, Sink, EndpointSpec, Endpoint } from './data/component.js';
+
+// Broker: endpoints that speak Zeek's WebSocket API v1, Broker's values and Zeek events.
+// (`BrokerEndpoint` is Broker's `Endpoint`; `Endpoint` above is a pipeline's shared resource.)
+export { Endpoint as BrokerEndpoint } from './broker/index.js';
+export type { EndpointOptions as BrokerEndpointOptions, PeerInfo, PeerWebSocketOptions, StatusCode, StatusEvent } from './broker/endpoint.js';
+export type { Subscriber as BrokerSubscriber } from './broker/subscriber.js';
+export type { DataMessage } from './broker/message.js';
+export { broker, ZeekEvent } from './broker/index.js';
+export type { BrokerData } from './broker/data.js';
+export { encodeData, decodeData, dataToJson, parseData, toBroker, fromBroker, BrokerFormatError, BrokerJsonError, BrokerConversionError } from './broker/index.js';

@@ -2,6 +2,7 @@
 // through this table; adding a format means adding one line here.
 
 import type { ComponentSpec, EndpointSpec } from '../data/component.js';
+import { brokerEndpointSpec } from '../endpoints/broker.js';
 import { channelEndpointSpec } from '../endpoints/channel.js';
 import { dropSpec } from '../operators/drop.js';
 import { headSpec } from '../operators/head.js';
@@ -11,6 +12,7 @@ import { whereSpec } from '../operators/where.js';
 import { archiveSinkSpec } from '../sinks/archive.js';
 import { arrowSinkSpec } from '../sinks/arrow.js';
 import { asciiSinkSpec } from '../sinks/ascii.js';
+import { brokerSinkSpec } from '../sinks/broker.js';
 import { channelSinkSpec } from '../sinks/channel.js';
 import { csvSinkSpec } from '../sinks/csv.js';
 import { jsonSinkSpec } from '../sinks/json.js';
@@ -19,6 +21,7 @@ import { zeekJsonSinkSpec } from '../sinks/zeek-json.js';
 import { zeekTsvSinkSpec } from '../sinks/zeek-tsv.js';
 import { arrowSourceSpec } from '../sources/arrow.js';
 import { bgpdumpSpec } from '../sources/bgpdump.js';
+import { brokerSourceSpec } from '../sources/broker.js';
 import { channelSourceSpec } from '../sources/channel.js';
 import { jsonSourceSpec } from '../sources/json.js';
 import { pcapSourceSpec } from '../sources/pcap.js';
@@ -28,11 +31,11 @@ import { zeekTsvSpec } from '../sources/zeek-tsv.js';
 
 const all = [
   // sources
-  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec, storeSourceSpec,
+  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec, storeSourceSpec, brokerSourceSpec,
   // operators
   whereSpec, headSpec, selectSpec, dropSpec, rebatchSpec,
   // sinks
-  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec, archiveSinkSpec,
+  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec, archiveSinkSpec, brokerSinkSpec,
 ] as readonly ComponentSpec[];
 
 /** Every component; a type name may exist once per kind (`zeek-tsv` is a source and a sink). */
@@ -47,7 +50,7 @@ export function componentsOf(kind: ComponentSpec['kind']): ComponentSpec[] {
 }
 
 /** Kinds of shared endpoints for the `endpoints:` section. */
-export const endpointKinds: readonly EndpointSpec[] = [channelEndpointSpec] as readonly EndpointSpec[];
+export const endpointKinds: readonly EndpointSpec[] = [channelEndpointSpec, brokerEndpointSpec] as readonly EndpointSpec[];
 
 export function findEndpoint(type: string): EndpointSpec | undefined {
   return endpointKinds.find((e) => e.type === type);

@@ -106,7 +106,7 @@ sinks:
   o: { type: json, inputs: [a, b, c] }
 `), [
     "p.yaml:2:16: node 'bus': unknown endpoint type 'chanel'",
-    "  hint: endpoint types: channel; did you mean 'channel'?",
+    "  hint: endpoint types: channel, broker; did you mean 'channel'?",
     "p.yaml:3:27: node 'spare': unknown option 'buffer' for endpoint type 'channel'",
     '  hint: options: type, channel',
     "p.yaml:6:23: node 'a': endpoint 'nope' is not declared",

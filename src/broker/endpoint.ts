@@ -1,0 +1,393 @@
+// A Broker endpoint, with the API users know from Broker's Python bindings: publish,
+// subscribers (Observables and async iterators), status subscribers, WebSocket peering
+// (server and client of Zeek's WebSocket API v1), forwarding, and lossless flow control.
+
+import type { BrokerData } from './data.js';
+import { Gate } from './flow.js';
+import { DataMessage } from './message.js';
+import { Subscriber } from './subscriber.js';
+import { checkTopic, extendFilter, isInternal, matches } from './topics.js';
+import net from 'node:net';
+import { NativePeer, dial } from './native.js';
+import { connectWebSocket, listenWebSocket, type WebSocketListener } from './websocket.js';
+import { EndpointId, type ErrorCode } from './wire.js';
+import { ZeekEvent } from './zeek.js';
+
+/** Broker's status codes (`broker::sc`) as status subscribers report them. */
+export type StatusCode = 'peer_added' | 'peer_removed' | 'peer_lost' | 'endpoint_discovered' | 'endpoint_unreachable';
+
+/** A peer as `peers()` lists it and statuses name it. */
+export interface PeerInfo {
+  /** The peer's endpoint id (a UUID), once known. */
+  readonly id: string;
+  /**
+   * `native` (Broker's own protocol over TCP), `websocket-client` (a client of our
+   * WebSocket server), `websocket` (a WebSocket server we connected to).
+   */
+  readonly kind: 'native' | 'websocket' | 'websocket-client';
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What a status subscriber yields: a status change, or an error with Broker's code name. */
+export type StatusEvent =
+  | { readonly type: 'status'; readonly code: StatusCode; readonly peer: PeerInfo; readonly message: string }
+  | { readonly type: 'error'; readonly code: ErrorCode; readonly peer?: PeerInfo; readonly message: string };
+
+export interface EndpointOptions {
+  /** This endpoint's id (a UUID); a random version-4 UUID by default. */
+  readonly id?: string;
+  /** Messages a subscriber or a peer's send queue may hold before inputs pause (default 1024). */
+  readonly queueSize?: number;
+  /** Largest WebSocket message or native frame accepted, in bytes (default 16 MiB); larger ones close that connection. */
+  readonly maxMessageSize?: number;
+}
+
+export interface PeerOptions {
+  /**
+   * Seconds between attempts while the peer cannot be reached, and the longest pause
+   * between reconnects after the connection is lost (backoff from 0.1 s doubles up to it).
+   * 0 (the default) fails at once and does not reconnect.
+   */
+  readonly retry?: number;
+}
+
+/** A connection to another party that messages can be routed to. */
+export interface Link {
+  readonly info: PeerInfo;
+  /** The topic prefixes the other side wants. */
+  readonly filter: readonly string[];
+  send(msg: DataMessage): void;
+  close(): Promise<void>;
+}
+
+export interface PeerWebSocketOptions {
+  /** Retry interval in seconds while the server cannot be reached (0 fails at once; default 0). */
+  readonly retry?: number;
+  /** Give up after this many seconds of retrying (default: keep trying until shutdown). */
+  readonly timeout?: number;
+}
+
+export class Endpoint {
+  readonly id: EndpointId;
+  /** Closed while any output cannot keep up; inputs pause and `ready()` waits meanwhile. */
+  readonly gate = new Gate();
+  readonly queueSize: number;
+  readonly maxMessageSize: number;
+  private readonly subscribers = new Map<Subscriber<DataMessage>, readonly string[]>();
+  private readonly statusSubscribers = new Set<Subscriber<StatusEvent>>();
+  private readonly links = new Set<Link>();
+  private readonly listeners = new Set<WebSocketListener>();
+  private readonly forwarded: string[] = [];
+  private readonly native = new Map<string, NativePeer>();
+  private readonly servers = new Set<net.Server>();
+  private readonly sockets = new Set<NativePeer>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private advertised: string[] = [];
+  private stopped = false;
+  private readonly pending = new Set<AbortController>();
+
+  constructor(options: EndpointOptions = {}) {
+    this.id = options.id ? EndpointId.parse(options.id) : EndpointId.random();
+    this.queueSize = options.queueSize ?? 1024;
+    this.maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
+  }
+
+  get isShutDown(): boolean {
+    return this.stopped;
+  }
+
+  /** The topics this endpoint wants from its peers: its subscriptions and forwarded topics. */
+  get filter(): string[] {
+    const f: string[] = [];
+    for (const topics of this.subscribers.values()) for (const t of topics) extendFilter(f, t);
+    for (const t of this.forwarded) extendFilter(f, t);
+    return f;
+  }
+
+  /**
+   * Publishes a value or a Zeek event to local subscribers and peers whose filters match.
+   * Returns false when the gate is closed (outputs are full): the message is still
+   * delivered, but a well-behaved publisher now awaits `ready()` before publishing more.
+   */
+  publish(topic: string, value: BrokerData | ZeekEvent): boolean {
+    this.checkOpen('publish');
+    checkTopic(topic, 'publish');
+    this.route(DataMessage.of(topic, value instanceof ZeekEvent ? value.toData() : value));
+    return this.gate.open;
+  }
+
+  /** Resolves once every output can take more (at once if none is full). */
+  ready(): Promise<void> {
+    return this.gate.wait();
+  }
+
+  /** A subscriber to every message whose topic starts with one of `topics`. */
+  makeSubscriber(topics: string | readonly string[]): Subscriber<DataMessage> {
+    this.checkOpen('makeSubscriber');
+    const list = typeof topics === 'string' ? [topics] : [...topics];
+    for (const t of list) checkTopic(t, 'makeSubscriber');
+    const sub: Subscriber<DataMessage> = new Subscriber<DataMessage>(this.gate, this.queueSize, () => { this.subscribers.delete(sub); });
+    this.subscribers.set(sub, list);
+    this.filterChanged();
+    return sub;
+  }
+
+  /** A subscriber to status changes (peer_added, peer_lost, ...) and errors. */
+  makeStatusSubscriber(): Subscriber<StatusEvent> {
+    this.checkOpen('makeStatusSubscriber');
+    // Statuses are rare and must never stall the data path: their queue does not close the gate.
+    const sub: Subscriber<StatusEvent> = new Subscriber<StatusEvent>(new Gate(), Number.MAX_SAFE_INTEGER, () => { this.statusSubscribers.delete(sub); });
+    this.statusSubscribers.add(sub);
+    return sub;
+  }
+
+  /** Asks peers for `topics` too, without subscribing locally, so that this endpoint relays them. */
+  forward(topics: string | readonly string[]): void {
+    for (const t of typeof topics === 'string' ? [topics] : topics) {
+      checkTopic(t, 'forward');
+      extendFilter(this.forwarded, t);
+    }
+    this.filterChanged();
+  }
+
+  // Broker sends a peer our whole filter whenever it grows (not when it shrinks).
+  private filterChanged(): void {
+    const f = this.filter;
+    if (f.every((t) => this.advertised.some((a) => t.startsWith(a)))) return;
+    this.advertised = f;
+    for (const p of this.native.values()) p.sendRoutingUpdate(f);
+  }
+
+  /** Accepts native Broker peers on host:port (port 0 picks one). Returns the port. */
+  async listen(host = '127.0.0.1', port = 0): Promise<number> {
+    this.checkOpen('listen');
+    const server = net.createServer((socket) => { this.adopt(socket, true); });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(new Error(`cannot listen for Broker peers on ${host}:${port}: ${e.message}`)));
+      server.listen(port, host, () => resolve());
+    });
+    server.on('error', (e) => this.error('unspecified', `listener on ${host}:${port}: ${e.message}`));
+    this.servers.add(server);
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /**
+   * Peers with the Broker endpoint at host:port over Broker's native protocol. Resolves
+   * with the peer once the handshake is done; with `retry`, keeps trying while it cannot
+   * connect, and reconnects (with backoff) whenever the connection is lost.
+   */
+  async peer(host: string, port: number, options: PeerOptions = {}): Promise<PeerInfo> {
+    this.checkOpen('peer');
+    const retry = options.retry ?? 0;
+    const key = `${host}:${port}`;
+    this.wanted.add(key);
+    for (let delay = Math.min(0.1, retry || 0.1); ; delay = Math.min(delay * 2, retry)) {
+      try {
+        return await this.connectNative(host, port, retry);
+      } catch (e) {
+        if (retry <= 0 || this.stopped || !this.wanted.has(key)) { this.wanted.delete(key); throw e; }
+        await this.sleep(delay);
+        if (this.stopped || !this.wanted.has(key)) throw new Error(`peer ${key}: the endpoint shut down or unpeered`);
+      }
+    }
+  }
+
+  private readonly wanted = new Set<string>();
+
+  private sleep(seconds: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.timers.delete(t); resolve(); }, seconds * 1000);
+      this.timers.add(t);
+    });
+  }
+
+  private async connectNative(host: string, port: number, retry: number): Promise<PeerInfo> {
+    let socket: net.Socket;
+    try {
+      socket = await dial(host, port);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? 'ECONNREFUSED';
+      throw Object.assign(new Error(`peer ${host}:${port}: ${(e as Error).message}`), { code });
+    }
+    return new Promise<PeerInfo>((resolve, reject) => {
+      let peered = false;
+      this.adopt(socket, false, {
+        address: host, port,
+        peered: (p) => { peered = true; resolve(p.info); },
+        gone: (removed, reason) => {
+          // Before peering, the caller's retry loop handles it; after, we reconnect here.
+          if (!peered) {
+            reject(Object.assign(new Error(`peer ${host}:${port}: ${reason}`), { code: 'ECONNRESET' }));
+            return;
+          }
+          const key = `${host}:${port}`;
+          if (!removed && retry > 0 && !this.stopped && this.wanted.has(key)) void this.reconnect(host, port, retry);
+        },
+      });
+    });
+  }
+
+  private async reconnect(host: string, port: number, retry: number): Promise<void> {
+    try {
+      await this.peer(host, port, { retry });
+    } catch {
+      // Gave up (shutdown or unpeer): nothing left to do.
+    }
+  }
+
+  private adopt(socket: net.Socket, acceptor: boolean, out?: { address: string; port: number; peered(p: NativePeer): void; gone(removed: boolean, reason: string): void }): void {
+    if (this.stopped) { socket.destroy(); return; }
+    const peer = new NativePeer(this, socket, acceptor, { maxFrameSize: this.maxMessageSize },
+      (p) => {
+        if (out) p.info = { ...p.info, address: out.address, port: out.port };
+        this.gate.addInput(p);
+        this.addLink(p);
+        out?.peered(p);
+      },
+      (p, removed, reason) => {
+        this.sockets.delete(p);
+        this.removeLink(p, removed);
+        out?.gone(removed, reason);
+      });
+    this.sockets.add(peer);
+  }
+
+  /** The connection that has claimed a peer id, if any (for redundant connections). */
+  nativePeerOf(id: EndpointId): NativePeer | undefined {
+    return this.native.get(String(id));
+  }
+
+  claimNativePeer(id: EndpointId, p: NativePeer): void {
+    this.native.set(String(id), p);
+  }
+
+  releaseNativePeer(id: EndpointId, p: NativePeer): void {
+    if (this.native.get(String(id)) === p) this.native.delete(String(id));
+  }
+
+  /**
+   * Accepts WebSocket clients (Zeek's WebSocket API v1 at `/v1/messages/json`) on
+   * host:port; port 0 picks a free one. Returns the port.
+   */
+  async listenWebSocket(host = '127.0.0.1', port = 0): Promise<number> {
+    this.checkOpen('listenWebSocket');
+    const l = await listenWebSocket(this, host, port);
+    this.listeners.add(l);
+    return l.port;
+  }
+
+  /**
+   * Connects to a WebSocket server (a Zeek, Broker or Vastflow that listens) at `url`,
+   * subscribing to this endpoint's filter. Resolves with the peer once it acked.
+   */
+  async peerWebSocket(url: string, options: PeerWebSocketOptions = {}): Promise<PeerInfo> {
+    this.checkOpen('peerWebSocket');
+    const abort = new AbortController();
+    this.pending.add(abort);
+    try {
+      const started = Date.now();
+      for (;;) {
+        try {
+          const link = await connectWebSocket(this, url, abort.signal);
+          return link.info;
+        } catch (e) {
+          const retry = options.retry ?? 0;
+          const timedOut = options.timeout !== undefined && Date.now() - started >= options.timeout * 1000;
+          if (retry <= 0 || timedOut || abort.signal.aborted || !retryable(e)) throw e;
+          await new Promise((r) => setTimeout(r, retry * 1000));
+          if (abort.signal.aborted) throw new Error(`peerWebSocket ${url}: the endpoint shut down`);
+        }
+      }
+    } finally {
+      this.pending.delete(abort);
+    }
+  }
+
+  /** Closes the connection to a peer (by its id, or host and port). Resolves false if there is none. */
+  async unpeer(hostOrId: string, port?: number): Promise<boolean> {
+    if (port !== undefined) this.wanted.delete(`${hostOrId}:${port}`);
+    const link = [...this.links].find((l) => (port === undefined ? l.info.id === hostOrId : l.info.address === hostOrId && l.info.port === port));
+    if (!link) return false;
+    await link.close();
+    return true;
+  }
+
+  /** The connected peers. */
+  peers(): PeerInfo[] {
+    return [...this.links].map((l) => l.info);
+  }
+
+  /** Closes every connection and listener and ends every subscriber. */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const a of this.pending) a.abort();
+    this.wanted.clear();
+    for (const t of this.timers) clearTimeout(t);
+    for (const s of this.servers) s.close();
+    this.servers.clear();
+    await Promise.all([...this.links].map((l) => l.close()));
+    await Promise.all([...this.sockets].map((p) => p.close()));
+    await Promise.all([...this.listeners].map((l) => l.close()));
+    this.listeners.clear();
+    for (const s of [...this.subscribers.keys()]) s.close();
+    for (const s of [...this.statusSubscribers]) s.close();
+  }
+
+  // ---- used by the connection modules ----------------------------------------------
+
+  /** Delivers a message to local subscribers and to every link that wants it but `from`. */
+  route(msg: DataMessage, from?: Link): void {
+    if (isInternal(msg.topic)) return;
+    let checked = from === undefined;
+    for (const [sub, topics] of this.subscribers) {
+      if (!matches(topics, msg.topic)) continue;
+      if (!checked) {
+        // A value from a peer is decoded once someone here wants it; one that does not
+        // decode ends that connection (relays pass values on undecoded, as Broker does).
+        checked = true;
+        try {
+          void msg.data;
+        } catch (e) {
+          this.error('deserialization_failed', `${from!.info.address}:${from!.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from!.info);
+          void from!.close();
+          return;
+        }
+      }
+      sub.deliver(msg);
+    }
+    for (const link of this.links) if (link !== from && matches(link.filter, msg.topic)) link.send(msg);
+  }
+
+  addLink(link: Link): void {
+    this.links.add(link);
+    this.status('peer_added', link.info, `added peer ${link.info.id} (${link.info.kind} ${link.info.address}:${link.info.port})`);
+  }
+
+  /** A link went away: `removed` when we or they closed it on purpose, else lost. */
+  removeLink(link: Link, removed: boolean): void {
+    if (!this.links.delete(link)) return;
+    this.gate.unblock(link);
+    const how = removed ? 'peer_removed' : 'peer_lost';
+    this.status(how, link.info, `${removed ? 'removed' : 'lost'} peer ${link.info.id} (${link.info.kind} ${link.info.address}:${link.info.port})`);
+  }
+
+  status(code: StatusCode, peer: PeerInfo, message: string): void {
+    for (const s of this.statusSubscribers) s.deliver({ type: 'status', code, peer, message });
+  }
+
+  error(code: ErrorCode, message: string, peer?: PeerInfo): void {
+    const e: StatusEvent = peer ? { type: 'error', code, peer, message } : { type: 'error', code, message };
+    for (const s of this.statusSubscribers) s.deliver(e);
+  }
+
+  private checkOpen(what: string): void {
+    if (this.stopped) throw new Error(`${what}: the endpoint has shut down`);
+  }
+}
+
+function retryable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT';
+}

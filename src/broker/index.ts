@@ -1,0 +1,13 @@
+// What the rest of Vastflow (and the package entry) uses of Broker: values, their two
+// encodings, conversion to Vastflow values, Zeek events and endpoints.
+
+export { broker, compareData, equalData } from './data.js';
+export type { BrokerData, BrokerType } from './data.js';
+export { encodeData, decodeData, BrokerFormatError } from './bin.js';
+export { dataToJson, parseData, BrokerJsonError } from './json.js';
+export { toBroker, fromBroker, inferType, BrokerConversionError } from './convert.js';
+export { ZeekEvent } from './zeek.js';
+export { DataMessage } from './message.js';
+export { Endpoint } from './endpoint.js';
+export type { EndpointOptions, PeerInfo, StatusCode, StatusEvent } from './endpoint.js';
+export { Subscriber } from './subscriber.js';

@@ -1,0 +1,58 @@
+// The `broker` sink: publishes each row as a Zeek event (its fields as the arguments, in
+// schema order) or as a vector value, on one topic. A write resolves when its rows were
+// handed to the endpoint; a full endpoint (slow peers) makes the write wait, never drop.
+
+import { z } from 'zod';
+import { toBroker } from '../broker/convert.js';
+import { broker, type BrokerData } from '../broker/data.js';
+import type { Endpoint as BrokerEndpoint } from '../broker/endpoint.js';
+import { checkTopic } from '../broker/topics.js';
+import { ZeekEvent } from '../broker/zeek.js';
+import type { Sink, SinkSpec } from '../data/component.js';
+import type { NodeContext } from '../data/context.js';
+import { batchReaders } from '../data/read.js';
+import { brokerConnectionOptions, brokerOf, openBroker } from '../endpoints/broker.js';
+
+export const brokerSinkOptions = z.strictObject({
+  topic: z.string().min(1).describe('topic to publish on'),
+  event: z.string().min(1).optional().describe('publish rows as this Zeek event, the fields as its arguments (default: the schema name)'),
+  as: z.enum(['event', 'vector']).default('event').describe('`event`: a Zeek event per row; `vector`: the row as a vector of its fields'),
+  endpoint: z.string().min(1).optional().describe('name of a broker endpoint declared under endpoints: (instead of the connection options)'),
+  ...brokerConnectionOptions,
+}).refine((o) => (o.endpoint === undefined) !== (o.listen === undefined && o.peer === undefined && o.websocket_listen === undefined && o.websocket === undefined),
+  { message: 'give either endpoint or at least one of listen, peer, websocket_listen, websocket' });
+
+export function brokerSink(options: z.output<typeof brokerSinkOptions>, ctx: NodeContext): Sink {
+  checkTopic(options.topic, `sink ${ctx.name}`);
+  const own = options.endpoint === undefined;
+  const opened: Promise<BrokerEndpoint> = own
+    ? openBroker(options, `sink ${ctx.name}`)
+    : Promise.resolve().then(() => brokerOf(ctx.endpoint?.(options.endpoint!), options.endpoint!));
+  // A failed open surfaces through the first write (or close); it must not go unhandled meanwhile.
+  opened.catch(() => {});
+  return {
+    write: async (batch) => {
+      const ep = await opened;
+      const fields = batch.schema.fields;
+      const readers = batchReaders(batch);
+      const name = options.event ?? batch.schema.name;
+      for (let row = 0; row < batch.data.numRows; row++) {
+        const args: BrokerData[] = new Array(fields.length);
+        for (let i = 0; i < fields.length; i++) args[i] = toBroker(readers[i]!(row), fields[i]!.type, fields[i]!.name);
+        const value = options.as === 'event' ? new ZeekEvent(name, args) : broker.vector(args);
+        if (!ep.publish(options.topic, value)) await ep.ready();
+      }
+    },
+    close: async () => { if (own) await (await opened).shutdown(); },
+    abort: async () => { if (own) await (await opened.catch(() => undefined))?.shutdown(); },
+  };
+}
+
+export const brokerSinkSpec: SinkSpec<typeof brokerSinkOptions> = {
+  kind: 'sink',
+  type: 'broker',
+  description: 'publish rows as Zeek events (or vectors) to Broker peers and WebSocket clients',
+  endpoint: 'broker',
+  options: brokerSinkOptions,
+  create: (options, ctx) => brokerSink(options, ctx),
+};

@@ -13,6 +13,7 @@ import { asciiSinkSpec } from '../sinks/ascii.js';
 import { channelSinkSpec } from '../sinks/channel.js';
 import { csvSinkSpec } from '../sinks/csv.js';
 import { jsonSinkSpec } from '../sinks/json.js';
+import { kafkaSinkSpec } from '../sinks/kafka.js';
 import { pcapSinkSpec } from '../sinks/pcap.js';
 import { zeekJsonSinkSpec } from '../sinks/zeek-json.js';
 import { zeekTsvSinkSpec } from '../sinks/zeek-tsv.js';
@@ -20,17 +21,18 @@ import { arrowSourceSpec } from '../sources/arrow.js';
 import { bgpdumpSpec } from '../sources/bgpdump.js';
 import { channelSourceSpec } from '../sources/channel.js';
 import { jsonSourceSpec } from '../sources/json.js';
+import { kafkaSourceSpec } from '../sources/kafka.js';
 import { pcapSourceSpec } from '../sources/pcap.js';
 import { zeekJsonSourceSpec } from '../sources/zeek-json.js';
 import { zeekTsvSpec } from '../sources/zeek-tsv.js';
 
 const all = [
   // sources
-  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec,
+  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec, kafkaSourceSpec,
   // operators
   whereSpec, headSpec, selectSpec, dropSpec, rebatchSpec,
   // sinks
-  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec,
+  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec, kafkaSinkSpec,
 ] as readonly ComponentSpec[];
 
 /** Every component; a type name may exist once per kind (`zeek-tsv` is a source and a sink). */

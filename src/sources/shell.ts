@@ -56,9 +56,10 @@ export class SourceShell {
 
   /**
    * Waits for credit, then emits `data` with the next ids. Returns false, emitting nothing,
-   * once the source is stopped (also when it stops while waiting).
+   * once the source is stopped (also when it stops while waiting). `onAcked` runs when the
+   * batch is acknowledged (a Kafka source commits its offsets then).
    */
-  async emit(schema: Schema, data: arrow.RecordBatch, bytes: number): Promise<boolean> {
+  async emit(schema: Schema, data: arrow.RecordBatch, bytes: number, onAcked?: () => void): Promise<boolean> {
     if (this.stopped) return false;
     const rows = data.numRows;
     if (rows === 0) return true;
@@ -71,7 +72,7 @@ export class SourceShell {
     // Abort may have woken the acquire; the slot it took is not used then.
     if (this.stopped) { this.window.release(); return false; }
     const ids = EventIds.range(this.ids.allocate(rows), rows);
-    this.subscriber.next(makeBatch(schema, data, this.window.ack(), ids, bytes));
+    this.subscriber.next(makeBatch(schema, data, this.window.ack(onAcked), ids, bytes));
     return true;
   }
 

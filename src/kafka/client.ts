@@ -34,6 +34,8 @@ export interface PartitionBatch extends TopicPartition {
 
 export interface OutgoingMessage {
   readonly key?: Buffer | null;
+  /** A fixed partition; absent, the key's hash (or, without key, spreading) chooses. */
+  readonly partition?: number;
   readonly value: Buffer;
   readonly headers?: Readonly<Record<string, Buffer>>;
 }

@@ -130,6 +130,9 @@ export function kafkaClient(options: KafkaClientOptions): KafkaClient {
     // the warnings during every rebalance are routine.
     logLevel: logLevel.ERROR,
     logCreator: () => ({ log: entry }) => {
+      // Error responses are retried by kafkajs and thrown to us if they persist (a topic
+      // being created answers "does not host this topic-partition" for a moment).
+      if (entry.message.startsWith('Response ')) return;
       const extra = entry.error !== undefined ? `: ${String(entry.error)}` : '';
       log(`kafka: ${entry.message}${extra}`);
     },

@@ -14,6 +14,7 @@ import {
   RecordBuilder, SubnetBuilder, Utf8Builder, type ColumnBuilder,
 } from '../../data/columns.js';
 import type { Type } from '../../data/types.js';
+import { decimal, scanDecimalSeconds } from '../decimal-seconds.js';
 import { Port, Subnet, parseAddressBytes, scanAddress } from '../../data/values.js';
 import {
   Fault, MAX_DEPTH, decodeString, decoded, depthFault, isDigit, latin1, literalEnd, minified, numberEnd, scan,
@@ -302,28 +303,12 @@ const MAX_SECONDS = 9223372036; // int64 nanoseconds end at 9223372036.854775807
  * false if the bytes are not that (an exponent, say).
  */
 function decimalSeconds(buf: Uint8Array, s: number, e: number): boolean {
-  let i = s;
-  negative = buf[i] === 0x2d;
-  if (negative) i++;
-  let sec = 0, digits = 0;
-  for (; i < e; i++) {
-    const d = buf[i]! - 48;
-    if (d < 0 || d > 9) break;
-    sec = sec * 10 + d;
-    digits++;
-  }
-  let ns = 0, frac = 0;
-  if (i < e && buf[i] === 0x2e) {
-    for (i++; i < e; i++) {
-      const d = buf[i]! - 48;
-      if (d < 0 || d > 9) break;
-      if (frac < 9) { ns = ns * 10 + d; frac++; }
-    }
-    for (let k = frac; k < 9; k++) ns *= 10;
-  }
+  const i = scanDecimalSeconds(buf, s, e);
+  const digits = decimal.digits, frac = decimal.fractionDigits;
+  negative = decimal.negative;
   if (i !== e || digits + frac === 0 || digits > 16) return digits > 16 && i === e ? (seconds = Infinity, nanos = 0, true) : false;
-  seconds = sec;
-  nanos = ns;
+  seconds = decimal.seconds;
+  nanos = decimal.nanos;
   return true;
 }
 

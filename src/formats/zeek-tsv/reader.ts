@@ -14,6 +14,7 @@ import { BatchBuilder } from '../../data/batch.js';
 import { linkPortProtocols } from '../../data/ports.js';
 import { defaultTimestamp, parseZeekType, type Field, type Schema, type Type } from '../../data/types.js';
 import { hexDigit, scanAddress, Subnet } from '../../data/values.js';
+import { decimal, scanDecimalSeconds } from '../decimal-seconds.js';
 import type { CutBatch, LineParser, Rejections } from '../line-parser.js';
 
 /** How a column is parsed; a switch on this keeps the per-field calls monomorphic. */
@@ -351,25 +352,8 @@ function unescapeHeader(text: string): Uint8Array {
 
 /** `[-]seconds[.fraction]` into nanoseconds, exactly (Zeek writes 6 decimals). */
 function parseTimeLike(b: Int64Builder, buf: Uint8Array, s: number, end: number, sep: number): number {
-  let i = s;
-  const negative = buf[i] === 0x2d;
-  if (negative) i++;
-  let sec = 0, digits = 0;
-  for (; i < end; i++) {
-    const d = buf[i]! - 48;
-    if (d < 0 || d > 9) break;
-    sec = sec * 10 + d;
-    digits++;
-  }
-  let nanos = 0, frac = 0;
-  if (i < end && buf[i] === 0x2e) {
-    for (i++; i < end; i++) {
-      const d = buf[i]! - 48;
-      if (d < 0 || d > 9) break;
-      if (frac < 9) { nanos = nanos * 10 + d; frac++; }
-    }
-    for (let k = frac; k < 9; k++) nanos *= 10;
-  }
+  const i = scanDecimalSeconds(buf, s, end);
+  const { negative, seconds: sec, nanos, digits, fractionDigits: frac } = decimal;
   if ((i !== end && buf[i] !== sep) || (digits === 0 && frac === 0)) {
     fail(`not a time or interval: '${latin1(buf, s, fieldEnd(buf, s, end, sep))}'`);
     return -1;

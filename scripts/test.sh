@@ -22,6 +22,8 @@ if [ -z "${KAFKA_BROKERS:-}" ] && printf '%s\n' "${files[@]}" | grep -q '^test/k
   [ -n "$port" ] || { echo "test.sh: no free port pair for the Kafka broker" >&2; exit 1; }
   export KAFKA_PORT=$port
   trap 'scripts/kafka.sh stop >/dev/null 2>&1 || true' EXIT
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
   KAFKA_BROKERS="$(scripts/kafka.sh start)"
   export KAFKA_BROKERS
 fi

@@ -136,7 +136,8 @@ export function kafkaClient(options: KafkaClientOptions): KafkaClient {
       const extra = entry.error !== undefined ? `: ${String(entry.error)}` : '';
       log(`kafka: ${entry.message}${extra}`);
     },
-    retry: { retries: 8 },
+    // Reconnects within seconds, and a broker that is not there is told within ~10 s.
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
   });
 
   return {

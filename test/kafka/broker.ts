@@ -10,6 +10,9 @@ import { kafkaClient, type KafkaClient } from '../../src/kafka/client.js';
 
 const run = promisify(execFile);
 let started: Promise<string> | undefined;
+let stop: (() => Promise<unknown>) | undefined;
+// At the file's top level: an after() called inside a test would run after that test.
+after(async () => { await stop?.(); });
 
 async function freePort(): Promise<number> {
   for (;;) {
@@ -35,7 +38,7 @@ export function brokers(): Promise<string> {
     const port = await freePort();
     const env = { ...process.env, KAFKA_PORT: String(port) };
     const { stdout } = await run('bash', ['scripts/kafka.sh', 'start'], { env, timeout: 180_000 });
-    after(async () => { await run('bash', ['scripts/kafka.sh', 'stop'], { env }); });
+    stop = () => run('bash', ['scripts/kafka.sh', 'stop'], { env });
     return stdout.trim();
   })();
   return started;

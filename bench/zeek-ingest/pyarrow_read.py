@@ -2,8 +2,9 @@
 # (tab-delimited, `-` as null, T/F as booleans). Times only read_csv, inside Python:
 # warm-up passes first, then N timed passes; prints one JSON line.
 #
-# usage: pyarrow_read.py FILE [--runs 3] [--threads 2]   (--threads 1 = use_threads=False)
+# usage: pyarrow_read.py FILE[.gz] [--runs 3] [--threads 2]   (--threads 1 = use_threads=False)
 import argparse
+import gzip
 import json
 import time
 
@@ -14,7 +15,8 @@ import pyarrow.csv as csv
 def zeek_header(path):
     """Returns (#fields, number of leading `#` lines)."""
     fields, skip = None, 0
-    with open(path, 'rb') as f:
+    # pyarrow inflates .gz input itself (by the extension); the header is read the same way.
+    with (gzip.open if path.endswith('.gz') else open)(path, 'rb') as f:
         for line in f:
             if not line.startswith(b'#'):
                 break

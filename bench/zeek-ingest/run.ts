@@ -1,13 +1,18 @@
 // Benchmark: a generated 1M-row Zeek conn.log into Arrow batches through the zeek-tsv
-// source, next to two baselines in the same run (a raw newline scan and Node's readline)
-// and to pyarrow's C++ CSV reader; prints rows/s, MB/s and ratios, appends a CSV row to
-// bench/results/zeek-ingest.csv and draws bench/results/zeek-ingest.svg.
+// source with 1 thread and with every core (plain and .log.gz), next to two baselines in
+// the same run (a raw newline scan and Node's readline) and to the C++ readers of pyarrow
+// (read_csv) and DuckDB (read_csv), each with 2 threads and 1; prints rows/s, MB/s and
+// ratios, appends a CSV row to bench/results/zeek-ingest-threads.csv and draws
+// bench/results/zeek-ingest.svg.
 //
 // usage: node --import tsx bench/zeek-ingest/run.ts [--rows 1000000] [--seed 1] [--runs 3]
-//          [--batch-size 65536] [--no-dist] [--no-pyarrow] [--regenerate]
+//          [--batch-size 65536] [--no-dist] [--no-pyarrow] [--no-duckdb] [--regenerate]
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appendResult, barChartSvg, benchDir, benchPython, formatTable, generatedLog, grouped, machineInfo, rate, resultsDir, runTimestamp, summarize, type Bar, type Timing } from '../lib/index.js';
@@ -33,6 +38,17 @@ interface WorkerOutput {
   peak_rss_mb?: number;
   threads?: number;
   pyarrow?: string;
+  duckdb?: string;
+}
+
+/** `path`.gz beside the log (made once, like the log itself). */
+async function gzipped(path: string): Promise<string> {
+  const gz = `${path}.gz`;
+  if (existsSync(gz)) return gz;
+  const tmp = `${gz}.${process.pid}.tmp`;
+  await pipeline(createReadStream(path), createGzip({ level: 6 }), createWriteStream(tmp));
+  renameSync(tmp, gz);
+  return gz;
 }
 
 function runJson(cmd: string, args: string[]): WorkerOutput {
@@ -51,6 +67,7 @@ async function main(): Promise<void> {
       'batch-size': { type: 'string', default: '65536' },
       'no-dist': { type: 'boolean', default: false },
       'no-pyarrow': { type: 'boolean', default: false },
+      'no-duckdb': { type: 'boolean', default: false },
       regenerate: { type: 'boolean', default: false },
     },
   });
@@ -63,20 +80,23 @@ async function main(): Promise<void> {
   console.log(`input: ${relative(repo, log.path)} (${grouped(log.rows)} rows, ${grouped(log.bytes / 1e6, 1)} MB, ${log.fresh ? `generated in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'cached'})`);
   console.log(`each contender runs in its own process: 1 warm-up pass (also warms the page cache), then ${runs} timed passes; figures use the median pass\n`);
 
+  const gz = await gzipped(log.path);
+  const cores = availableParallelism();
   const contenders: Contender[] = [];
-  const node = (key: string, label: string, role: Contender['role'], mode: string, compiled = false) => {
+  const node = (key: string, label: string, role: Contender['role'], mode: string, compiled = false, threads = 1, file = log.path) => {
     const worker = compiled ? join(benchDir, 'data', 'dist', 'bench', 'zeek-ingest', 'worker.js') : join(here, 'worker.ts');
-    const args = [...(compiled ? [] : ['--import', 'tsx']), worker, '--mode', mode, '--file', log.path, '--runs', runs, '--batch-size', batchSize];
+    const args = [...(compiled ? [] : ['--import', 'tsx']), worker, '--mode', mode, '--file', file, '--runs', runs, '--batch-size', batchSize];
+    if (mode === 'vastflow') args.push('--threads', String(threads));
     process.stdout.write(`  ${label} ... `);
     const out = runJson(process.execPath, args);
     const timing = summarize(out.seconds, out.rows);
     console.log(`${grouped(rate(out.rows, timing.median))} rows/s`);
-    contenders.push({ key, label, role, timing, threads: 1, ...(out.peak_rss_mb !== undefined ? { peakRssMb: out.peak_rss_mb } : {}) });
+    contenders.push({ key, label, role, timing, threads, ...(out.peak_rss_mb !== undefined ? { peakRssMb: out.peak_rss_mb } : {}) });
   };
 
   node('scan', 'raw newline scan (Buffer.indexOf)', 'baseline', 'scan');
   node('readline', 'node:readline lines', 'baseline', 'readline');
-  node('vastflow', 'vastflow zeek-tsv (tsx)', 'project', 'vastflow');
+  node('vastflow', 'vastflow zeek-tsv (tsx, 1 thread)', 'project', 'vastflow');
   if (!values['no-dist']) {
     // Compiles only the worker and what it imports, so unrelated work in progress cannot break it.
     try {
@@ -86,7 +106,12 @@ async function main(): Promise<void> {
       // tsc still emits on type errors; only a missing output file stops the compiled run.
       if (out) console.log(`  (tsc reported type errors while compiling the worker:\n${out.split('\n').slice(0, 5).join('\n')})`);
     }
-    if (existsSync(join(benchDir, 'data', 'dist', 'bench', 'zeek-ingest', 'worker.js'))) node('vastflow-dist', 'vastflow zeek-tsv (tsc, plain node)', 'project', 'vastflow', true);
+    if (existsSync(join(benchDir, 'data', 'dist', 'bench', 'zeek-ingest', 'worker.js'))) {
+      node('vastflow-dist', 'vastflow zeek-tsv (tsc, 1 thread)', 'project', 'vastflow', true);
+      node('vastflow-all', `vastflow zeek-tsv (tsc, ${cores} threads)`, 'project', 'vastflow', true, cores);
+      node('vastflow-gz', 'vastflow zeek-tsv .log.gz (tsc, 1 thread)', 'project', 'vastflow', true, 1, gz);
+      node('vastflow-all-gz', `vastflow zeek-tsv .log.gz (tsc, ${cores} threads)`, 'project', 'vastflow', true, cores, gz);
+    }
   }
 
   let pyarrowVersion = '';
@@ -106,6 +131,28 @@ async function main(): Promise<void> {
         pyarrowVersion = out.pyarrow ?? '';
         if (threads === 2) pyarrowThreads = out.threads ?? threads;
       }
+      process.stdout.write('  pyarrow.csv.read_csv .log.gz (2 threads) ... ');
+      const out = runJson(py, [join(here, 'pyarrow_read.py'), gz, '--runs', runs, '--threads', '2']);
+      const timing = summarize(out.seconds, out.rows);
+      console.log(`${grouped(rate(out.rows, timing.median))} rows/s`);
+      contenders.push({ key: 'pyarrow2-gz', label: 'pyarrow.csv.read_csv .log.gz (2 threads)', role: 'peer', timing, threads: out.threads ?? 2 });
+    }
+  }
+  let duckdbVersion = '';
+  if (!values['no-duckdb']) {
+    const py = benchPython();
+    if (!py) {
+      console.log('  duckdb: skipped (run scripts/python-setup.sh to install it into .venv)');
+    } else {
+      for (const threads of [2, 1]) {
+        const label = `duckdb read_csv (${threads} thread${threads > 1 ? 's' : ''})`;
+        process.stdout.write(`  ${label} ... `);
+        const out = runJson(py, [join(here, 'duckdb_read.py'), log.path, '--runs', runs, '--threads', String(threads)]);
+        const timing = summarize(out.seconds, out.rows);
+        console.log(`${grouped(rate(out.rows, timing.median))} rows/s`);
+        contenders.push({ key: `duckdb${threads}`, label, role: 'peer', timing, threads });
+        duckdbVersion = out.duckdb ?? '';
+      }
     }
   }
 
@@ -119,7 +166,8 @@ async function main(): Promise<void> {
   const dist = by('vastflow-dist');
   // The better of the two ways to run the project's code is what the project delivers.
   const best = dist && dist.timing.median < project.timing.median ? dist : project;
-  const ratio = (base: Contender | undefined) => (base ? eps(best) / eps(base) : NaN);
+  const all = by('vastflow-all');
+  const ratio = (base: Contender | undefined, of: Contender | undefined = best) => (base && of ? eps(of) / eps(base) : NaN);
 
   console.log(`\n${grouped(log.rows)} conn.log rows, ${grouped(log.bytes / 1e6, 1)} MB, warm page cache, batch_size ${batchSize}`);
   console.log(
@@ -136,12 +184,18 @@ async function main(): Promise<void> {
   console.log(`\nprimary ratio (the goal's baseline is node:readline line splitting): ${best.label} / readline = ${readlineRatio.toFixed(3)} (goal >= ${GOAL_RATIO})`);
   console.log(`strict ratio against the raw Buffer newline scan: ${scanRatio.toFixed(3)}`);
   if (by('pyarrow2')) console.log(`peer ratio: ${best.label} / pyarrow (${pyarrowThreads} threads) = ${ratio(by('pyarrow2')).toFixed(3)}; / pyarrow (1 thread) = ${ratio(by('pyarrow1')).toFixed(3)}`);
+  if (all && by('pyarrow2')) {
+    console.log(`threads: ${all.label} / pyarrow (${pyarrowThreads} threads) = ${ratio(by('pyarrow2'), all).toFixed(3)} (goal >= 1.0 with the same threads); ${all.label} / 1 thread = ${ratio(dist, all).toFixed(2)}`);
+    console.log(`gzip: ${by('vastflow-all-gz')?.label} / pyarrow .log.gz (2 threads) = ${ratio(by('pyarrow2-gz'), by('vastflow-all-gz')).toFixed(3)}; / plain input = ${ratio(all, by('vastflow-all-gz')).toFixed(3)}`);
+  }
+  if (all && by('duckdb2')) console.log(`duckdb: ${all.label} / duckdb (2 threads) = ${ratio(by('duckdb2'), all).toFixed(3)}; 1 thread / duckdb (1 thread) = ${ratio(by('duckdb1'), dist).toFixed(3)}`);
   if (dist) console.log(`tsx vs compiled: tsx ${grouped(eps(project))} rows/s, compiled ${grouped(eps(dist))} rows/s (${((eps(dist) / eps(project) - 1) * 100).toFixed(1)}%)`);
   const meets = eps(best) >= GOAL_EVENTS_PER_S && readlineRatio >= GOAL_RATIO;
   console.log(`goal (>= ${grouped(GOAL_EVENTS_PER_S)} events/s and >= ${GOAL_RATIO} of readline): ${meets ? 'met' : 'NOT met'} (${grouped(eps(best))} events/s)`);
 
   const m = machineInfo();
-  const file = appendResult('zeek-ingest', {
+  // Columns for threads and DuckDB: a new series (the single-threaded one is zeek-ingest.csv).
+  const file = appendResult('zeek-ingest-threads', {
     time: runTimestamp(), commit: m.commit, node: m.node, cpu: m.cpu, cores: m.cores, load_1m: m.load_1m,
     rows: log.rows, bytes: log.bytes, runs: Number(runs), batch_size: Number(batchSize), statistic: 'median',
     scan_rows_s: eps(by('scan')), readline_rows_s: eps(by('readline')),
@@ -149,6 +203,10 @@ async function main(): Promise<void> {
     pyarrow_2t_rows_s: eps(by('pyarrow2')), pyarrow_1t_rows_s: eps(by('pyarrow1')), pyarrow_version: pyarrowVersion,
     ratio_readline: readlineRatio, ratio_scan: scanRatio, ratio_pyarrow_2t: ratio(by('pyarrow2')), ratio_pyarrow_1t: ratio(by('pyarrow1')),
     vastflow_peak_rss_mb: best.peakRssMb,
+    vastflow_all_rows_s: eps(all), vastflow_gz_rows_s: eps(by('vastflow-gz')), vastflow_all_gz_rows_s: eps(by('vastflow-all-gz')),
+    pyarrow_2t_gz_rows_s: eps(by('pyarrow2-gz')), duckdb_2t_rows_s: eps(by('duckdb2')), duckdb_1t_rows_s: eps(by('duckdb1')), duckdb_version: duckdbVersion,
+    ratio_all_pyarrow_2t: ratio(by('pyarrow2'), all), ratio_all_gz_pyarrow_2t_gz: ratio(by('pyarrow2-gz'), by('vastflow-all-gz')), ratio_all_duckdb_2t: ratio(by('duckdb2'), all),
+    vastflow_all_peak_rss_mb: all?.peakRssMb,
   });
   const bars: Bar[] = contenders.map((c) => ({
     label: c.label,
@@ -159,7 +217,7 @@ async function main(): Promise<void> {
   const svg = join(resultsDir, 'zeek-ingest.svg');
   writeFileSync(svg, barChartSvg({
     title: `Zeek conn.log ingest, ${grouped(log.rows)} rows (${grouped(log.bytes / 1e6)} MB)`,
-    subtitle: `${m.cpu}, ${m.cores} cores, node ${m.node}, ${runTimestamp().slice(0, 10)}; median of ${runs} warm passes`,
+    subtitle: `${m.cpu}, ${m.cores} cores (load ${m.load_1m} at the end), node ${m.node}, ${runTimestamp().slice(0, 10)}; median of ${runs} warm passes`,
     unit: 'rows per second (higher is better)',
     bars,
   }));

@@ -2,7 +2,7 @@
 // share a JIT or heap: times warm-up + N passes over the file and prints one JSON line.
 // Runs under tsx (`node --import tsx worker.ts`) or compiled (`node <dist>/worker.js`).
 //
-// usage: worker.ts --mode scan|readline|vastflow --file PATH [--runs 3] [--batch-size 65536]
+// usage: worker.ts --mode scan|readline|vastflow --file PATH [--runs 3] [--batch-size 65536] [--threads N]
 
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -56,9 +56,9 @@ async function readLines(path: string): Promise<number> {
 }
 
 /** The project: the zeek-tsv source into Arrow batches, each acked as a sink would. */
-async function vastflow(path: string, batchSize: number): Promise<number> {
+async function vastflow(path: string, batchSize: number, threads: number | undefined): Promise<number> {
   const ctx = simpleContext('bench');
-  const options = zeekTsvSpec.options.parse({ path, batch_size: batchSize });
+  const options = zeekTsvSpec.options.parse({ path, batch_size: batchSize, ...(threads !== undefined ? { threads } : {}) });
   let rows = 0;
   await lastValueFrom(
     zeekTsvSpec.create(options, ctx).pipe(
@@ -81,6 +81,8 @@ async function main(): Promise<void> {
       file: { type: 'string' },
       runs: { type: 'string', default: '3' },
       'batch-size': { type: 'string', default: '65536' },
+      // Parsing threads of the vastflow mode (default: the source's default, every core).
+      threads: { type: 'string' },
     },
   });
   const path = values.file;
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   const passes: Record<string, () => Promise<number>> = {
     scan: () => scanLines(path),
     readline: () => readLines(path),
-    vastflow: () => vastflow(path, batchSize),
+    vastflow: () => vastflow(path, batchSize, values.threads === undefined ? undefined : Number(values.threads)),
   };
   const pass = passes[values.mode ?? ''];
   if (!pass) throw new Error(`--mode must be one of ${Object.keys(passes).join(', ')}`);

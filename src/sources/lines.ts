@@ -9,6 +9,7 @@ import type { NodeContext } from '../data/context.js';
 import type { LineParser } from '../formats/line-parser.js';
 import { BadInput, type OnErrorOptions } from './bad-input.js';
 import { openInputs, type InputOptions } from './input.js';
+import { readLinesParallel, useThreads, type ParallelPlan } from './parallel/read.js';
 import { sourceShell, type SourceShell } from './shell.js';
 
 export type { CutBatch, LineParser } from '../formats/line-parser.js';
@@ -28,8 +29,20 @@ export interface BatchingOptions {
 const NL = 0x0a;
 const CR = 0x0d;
 
-export function lineSource(ctx: NodeContext, options: InputOptions & BatchingOptions & OnErrorOptions, parser: LineParser): Observable<Batch> {
-  return sourceShell(ctx, options, (shell) => readLines(ctx, options, parser, shell));
+/**
+ * A line source. With a `parallel` plan, large regular files are parsed by worker threads
+ * (parallel/read.ts); stdin, `follow` and small inputs are parsed here by `parser`, which
+ * is closed at the end either way.
+ */
+export function lineSource(ctx: NodeContext, options: InputOptions & BatchingOptions & OnErrorOptions, parser: LineParser, parallel?: ParallelPlan): Observable<Batch> {
+  return sourceShell(ctx, options, async (shell) => {
+    if (!parallel || !(await useThreads(options, ctx.baseDir, parallel))) return readLines(ctx, options, parser, shell);
+    try {
+      await readLinesParallel(ctx, options, parallel, shell);
+    } finally {
+      await parser.close?.();
+    }
+  });
 }
 
 async function readLines(ctx: NodeContext, options: InputOptions & BatchingOptions & OnErrorOptions, parser: LineParser, shell: SourceShell): Promise<void> {

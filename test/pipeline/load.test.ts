@@ -53,7 +53,7 @@ sinks:
     "p.yaml:3:8: node 'dns': missing required option 'path'",
     "  hint: see 'flow components zeek-tsv' for the options",
     "p.yaml:3:26: node 'dns': unknown option 'pth' for source type 'zeek-tsv'",
-    "  hint: options: type, path, follow, batch_size, linger_ms, window, on_error, dead_letter; did you mean 'path'?",
+    "  hint: options: type, path, follow, batch_size, linger_ms, window, on_error, dead_letter, threads; did you mean 'path'?",
     "p.yaml:5:31: node 'out': input 'con' does not exist",
     "  hint: known sources and operators: conn, dns; did you mean 'conn'?",
   ]);

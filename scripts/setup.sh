@@ -24,6 +24,8 @@ echo "setup: installing npm packages"
 npm ci --no-audit --no-fund --loglevel=error
 echo "setup: installing the Python peers (pyarrow, duckdb, pandas) into .venv"
 bash scripts/python-setup.sh
+echo "setup: fetching the Apache Kafka broker jars for the Kafka tests (Maven Central)"
+bash scripts/kafka.sh jars >/dev/null
 echo "setup: building"
 npm run --silent build
 echo "setup: done — try 'npm run quickstart' and 'npm test'"

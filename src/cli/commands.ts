@@ -10,6 +10,7 @@ import { NodeError, runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
+import { registerKafkaCommands } from './kafka.js';
 import { zeekLogKinds } from '../generate/zeek.js';
 import { ProgressDisplay, formatBytes, summary } from './progress.js';
 import { StopSignals } from './stop.js';
@@ -88,6 +89,8 @@ error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the 
         stop.dispose();
       }
     });
+
+  registerKafkaCommands(program);
 
   program
     .command('components')

@@ -16,6 +16,7 @@ import { brokerSinkSpec } from '../sinks/broker.js';
 import { channelSinkSpec } from '../sinks/channel.js';
 import { csvSinkSpec } from '../sinks/csv.js';
 import { jsonSinkSpec } from '../sinks/json.js';
+import { kafkaSinkSpec } from '../sinks/kafka.js';
 import { pcapSinkSpec } from '../sinks/pcap.js';
 import { zeekJsonSinkSpec } from '../sinks/zeek-json.js';
 import { zeekTsvSinkSpec } from '../sinks/zeek-tsv.js';
@@ -24,6 +25,7 @@ import { bgpdumpSpec } from '../sources/bgpdump.js';
 import { brokerSourceSpec } from '../sources/broker.js';
 import { channelSourceSpec } from '../sources/channel.js';
 import { jsonSourceSpec } from '../sources/json.js';
+import { kafkaSourceSpec } from '../sources/kafka.js';
 import { pcapSourceSpec } from '../sources/pcap.js';
 import { storeSourceSpec } from '../sources/store.js';
 import { zeekJsonSourceSpec } from '../sources/zeek-json.js';
@@ -31,11 +33,11 @@ import { zeekTsvSpec } from '../sources/zeek-tsv.js';
 
 const all = [
   // sources
-  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec, storeSourceSpec, brokerSourceSpec,
+  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec, storeSourceSpec, brokerSourceSpec, kafkaSourceSpec,
   // operators
   whereSpec, headSpec, selectSpec, dropSpec, rebatchSpec,
   // sinks
-  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec, archiveSinkSpec, brokerSinkSpec,
+  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec, archiveSinkSpec, brokerSinkSpec, kafkaSinkSpec,
 ] as readonly ComponentSpec[];
 
 /** Every component; a type name may exist once per kind (`zeek-tsv` is a source and a sink). */

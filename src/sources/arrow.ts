@@ -53,7 +53,7 @@ const UNIT_NANOS: Record<number, bigint> = {
   [arrow.TimeUnit.NANOSECOND]: 1n,
 };
 
-class ConversionError extends Error {}
+export class ConversionError extends Error {}
 
 /** Rebuilds one column in Vastflow's layout. */
 function convertColumn(field: string, type: Type, vector: arrow.Vector): arrow.Data {
@@ -91,7 +91,8 @@ function convertColumn(field: string, type: Type, vector: arrow.Vector): arrow.D
 }
 
 /** The batch in Vastflow's layout: as it is when every column matches, else with converted columns. */
-function conform(schema: Schema, rb: arrow.RecordBatch): arrow.RecordBatch {
+/** The batch in Vastflow's column layout for `schema` (columns that differ are converted). */
+export function conform(schema: Schema, rb: arrow.RecordBatch): arrow.RecordBatch {
   const expected = schema.fields.map((f) => arrowType(f.type));
   const matches = expected.map((e, i) => sameLayout(e, rb.schema.fields[i]!.type));
   if (matches.every(Boolean)) return rb;

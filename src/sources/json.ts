@@ -11,6 +11,7 @@ import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { parseFieldTypes } from '../formats/json/field-types.js';
 import { JsonReader } from '../formats/json/reader.js';
+import type { Rejections } from '../formats/line-parser.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { inputOptions } from './input.js';
 import { batchingOptions, lineSource } from './lines.js';
@@ -27,8 +28,13 @@ export const jsonSourceOptions = z.strictObject({
 export type JsonSourceOptions = z.output<typeof jsonSourceOptions>;
 
 export function jsonSource(options: JsonSourceOptions, ctx: NodeContext) {
+  return lineSource(ctx, options, jsonReader(options, new BadInput(options, ctx)));
+}
+
+/** The NDJSON reader as this source configures it (the kafka source reads messages with it). */
+export function jsonReader(options: Pick<JsonSourceOptions, 'schema_name' | 'schema' | 'sample'>, rejections: Rejections): JsonReader {
   const declared = parseFieldTypes(options.schema);
-  const reader = new JsonReader({
+  return new JsonReader({
     schemaName: () => options.schema_name,
     table: () => ({
       declared: (field) => {
@@ -38,8 +44,7 @@ export function jsonSource(options: JsonSourceOptions, ctx: NodeContext) {
     }),
     zeekEscapes: false,
     timestamps: 'auto',
-  }, new BadInput(options, ctx), options.sample);
-  return lineSource(ctx, options, reader);
+  }, rejections, options.sample);
 }
 
 export const jsonSourceSpec: SourceSpec<typeof jsonSourceOptions> = {

@@ -57,9 +57,10 @@ export class SourceShell {
   /**
    * Waits for credit, then emits `data` with the next ids (or with `ids`, for events that
    * already have theirs, e.g. read back from a store). Returns false, emitting nothing,
-   * once the source is stopped (also when it stops while waiting).
+   * once the source is stopped (also when it stops while waiting). `onAcked` runs when the
+   * batch is acknowledged (a Kafka source commits its offsets then).
    */
-  async emit(schema: Schema, data: arrow.RecordBatch, bytes: number, ids?: EventIds): Promise<boolean> {
+  async emit(schema: Schema, data: arrow.RecordBatch, bytes: number, extra?: { ids?: EventIds; onAcked?: () => void }): Promise<boolean> {
     if (this.stopped) return false;
     const rows = data.numRows;
     if (rows === 0) return true;
@@ -71,8 +72,8 @@ export class SourceShell {
     }
     // Abort may have woken the acquire; the slot it took is not used then.
     if (this.stopped) { this.window.release(); return false; }
-    const eventIds = ids ?? EventIds.range(this.ids.allocate(rows), rows);
-    this.subscriber.next(makeBatch(schema, data, this.window.ack(), eventIds, bytes));
+    const eventIds = extra?.ids ?? EventIds.range(this.ids.allocate(rows), rows);
+    this.subscriber.next(makeBatch(schema, data, this.window.ack(extra?.onAcked), eventIds, bytes));
     return true;
   }
 

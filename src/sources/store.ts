@@ -34,7 +34,7 @@ export function storeSource(options: StoreSourceOptions, ctx: NodeContext) {
   return sourceShell(ctx, options, async (shell) => {
     const store = await openStore(resolve(ctx.baseDir, options.dir));
     for await (const r of store.query(query, { limit: options.limit, signal: shell.signal })) {
-      if (!(await shell.emit(r.schema, r.data, 0, r.ids))) return;
+      if (!(await shell.emit(r.schema, r.data, 0, { ids: r.ids }))) return;
     }
   });
 }

@@ -16,6 +16,7 @@ import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { parseFieldTypes } from '../formats/json/field-types.js';
 import { JsonReader, type DeclaredField } from '../formats/json/reader.js';
+import type { Rejections } from '../formats/line-parser.js';
 import { isKnownZeekLog, zeekFieldType, zeekLogFields } from '../formats/json/zeek-types.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { inputOptions } from './input.js';
@@ -44,8 +45,13 @@ export function logNameFromFile(path: string): string {
 }
 
 export function zeekJsonSource(options: ZeekJsonSourceOptions, ctx: NodeContext) {
+  return lineSource(ctx, options, zeekJsonReader(options, new BadInput(options, ctx)));
+}
+
+/** The Zeek JSON reader as this source configures it (the kafka source reads messages with it). */
+export function zeekJsonReader(options: Pick<ZeekJsonSourceOptions, 'schema_name' | 'schema' | 'sample' | 'timestamps'>, rejections: Rejections): JsonReader {
   const overrides = parseFieldTypes(options.schema);
-  const reader = new JsonReader({
+  return new JsonReader({
     routeKey: '_path',
     schemaName(route, file) {
       if (options.schema_name) return options.schema_name;
@@ -66,8 +72,7 @@ export function zeekJsonSource(options: ZeekJsonSourceOptions, ctx: NodeContext)
     },
     zeekEscapes: true,
     timestamps: options.timestamps,
-  }, new BadInput(options, ctx), options.sample);
-  return lineSource(ctx, options, reader);
+  }, rejections, options.sample);
 }
 
 export const zeekJsonSourceSpec: SourceSpec<typeof zeekJsonSourceOptions> = {

@@ -54,10 +54,12 @@ test('Zeek logs -> Kafka -> Arrow files and -> where -> alerts', async () => {
   const admin = await (await client()).admin();
   const allCommitted = (group: string) => async () => [...(await admin.committed(group, topic)).values()].reduce((a, b) => a + (b < 0n ? 0n : b), 0n) === 8494n;
   await consume('kafka-archive.yaml', allCommitted(`archive-${suffix}`));
-  // One file per schema; which schema arrives first (and gets the plain name) varies.
+  // One file per schema; which schema arrives first (and gets the plain name) varies, and
+  // Zeek JSON leaves unset fields out, so how messages fall into batches can split a log
+  // into more than one schema (conn with and without `service`): count rows, not files.
   const archives = (await readdir(DIR)).filter((f) => f.startsWith(`.test-${suffix}-archive`) && f.endsWith('.arrow'));
   made.push(...archives.map((f) => join(DIR, f)));
-  assert.equal(archives.length, 2);
+  assert.ok(archives.length >= 2, archives.join(", "));
   let archived = 0;
   for (const f of archives) archived += await countArrow(join(DIR, f));
   assert.equal(archived, 8462 + 32);

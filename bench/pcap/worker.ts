@@ -8,12 +8,12 @@
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { defaultIfEmpty, ignoreElements, lastValueFrom, tap } from 'rxjs';
 import { simpleContext } from '../../src/data/context.js';
 import { decodePacket, newPacketHeaders } from '../../src/formats/pcap/decode.js';
 import { CaptureParser, NEED_MORE, newPacketRecord } from '../../src/formats/pcap/file.js';
 import { flowId } from '../../src/formats/pcap/flows.js';
 import { pcapSourceSpec } from '../../src/sources/pcap.js';
+import { drainRows } from '../lib/drain.js';
 import { measure } from '../lib/timing.js';
 
 /** The read size of the pcap source. */
@@ -90,14 +90,8 @@ async function decode(path: string): Promise<number> {
 
 /** The project: the pcap source into pcap.packet batches, each acked as a sink would. */
 async function vastflow(path: string, batchSize: number, cutoff: number | undefined): Promise<number> {
-  let rows = 0;
   const options = pcapSourceSpec.options.parse({ path, batch_size: batchSize, ...(cutoff === undefined ? {} : { cutoff }) });
-  await lastValueFrom(pcapSourceSpec.create(options, simpleContext('bench')).pipe(
-    tap((b) => { rows += b.data.numRows; b.ack.release(); }),
-    ignoreElements(),
-    defaultIfEmpty(undefined),
-  ));
-  return rows;
+  return drainRows(pcapSourceSpec.create(options, simpleContext('bench')));
 }
 
 interface NodePcapOffline {

@@ -8,9 +8,9 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { lastValueFrom, tap, ignoreElements, defaultIfEmpty } from 'rxjs';
 import { simpleContext } from '../../src/data/context.js';
 import { zeekTsvSpec } from '../../src/sources/zeek-tsv.js';
+import { drainRows } from '../lib/drain.js';
 import { measure } from '../lib/timing.js';
 
 const HASH = 0x23;
@@ -59,17 +59,7 @@ async function readLines(path: string): Promise<number> {
 async function vastflow(path: string, batchSize: number, threads: number | undefined): Promise<number> {
   const ctx = simpleContext('bench');
   const options = zeekTsvSpec.options.parse({ path, batch_size: batchSize, ...(threads !== undefined ? { threads } : {}) });
-  let rows = 0;
-  await lastValueFrom(
-    zeekTsvSpec.create(options, ctx).pipe(
-      tap((b) => {
-        rows += b.data.numRows;
-        b.ack.release();
-      }),
-      ignoreElements(),
-      defaultIfEmpty(0),
-    ),
-  );
+  const rows = await drainRows(zeekTsvSpec.create(options, ctx));
   if (ctx.stats.rejected > 0) throw new Error(`zeek-tsv rejected ${ctx.stats.rejected} lines of ${path}`);
   return rows;
 }

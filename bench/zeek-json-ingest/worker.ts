@@ -7,9 +7,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { lastValueFrom, tap, ignoreElements, defaultIfEmpty } from 'rxjs';
 import { simpleContext } from '../../src/data/context.js';
 import { zeekJsonSourceSpec } from '../../src/sources/zeek-json.js';
+import { drainRows } from '../lib/drain.js';
 import { measure } from '../lib/timing.js';
 
 /** Baseline: what a Node user writes first, readline lines and JSON.parse per line (JS objects, no columns). */
@@ -32,17 +32,7 @@ async function readlineJson(path: string): Promise<number> {
 async function vastflow(path: string, batchSize: number): Promise<number> {
   const ctx = simpleContext('bench');
   const options = zeekJsonSourceSpec.options.parse({ path, batch_size: batchSize });
-  let rows = 0;
-  await lastValueFrom(
-    zeekJsonSourceSpec.create(options, ctx).pipe(
-      tap((b) => {
-        rows += b.data.numRows;
-        b.ack.release();
-      }),
-      ignoreElements(),
-      defaultIfEmpty(0),
-    ),
-  );
+  const rows = await drainRows(zeekJsonSourceSpec.create(options, ctx));
   if (ctx.stats.rejected > 0) throw new Error(`zeek-json rejected ${ctx.stats.rejected} lines of ${path}`);
   return rows;
 }

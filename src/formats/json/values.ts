@@ -333,21 +333,34 @@ function fromMillis(buf: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+/** Where the content of the last string stringBytes() read lies: in the line, or decoded. */
+const text: { buf: Uint8Array; start: number; end: number } = { buf: new Uint8Array(0), start: 0, end: 0 };
+
+/**
+ * The content bytes of the string starting at the quote at i, in `text` (escapes decoded
+ * into the scratch buffer only when there are any); returns the position after the closing
+ * quote, or -1 on a syntax fault.
+ */
+function stringBytes(buf: Uint8Array, i: number, end: number, base: number): number {
+  const e = stringEnd(buf, i + 1, end, base);
+  if (e < 0) return -1;
+  if (!scan.escaped) { text.buf = buf; text.start = i + 1; text.end = e; return e + 1; }
+  const n = decodeString(buf, i + 1, e, base, false);
+  if (n < 0) return -1;
+  text.buf = decoded(); text.start = 0; text.end = n;
+  return e + 1;
+}
+
 function putTime(p: Plan, col: Int64Builder, buf: Uint8Array, i: number, end: number, base: number): number {
   const isTime = p.code === Code.Time;
   if (buf[i] === 0x22) {
-    const e = stringEnd(buf, i + 1, end, base);
+    const e = stringBytes(buf, i, end, base);
     if (e < 0) return -1;
-    let src = buf, s = i + 1, se = e;
-    if (scan.escaped) {
-      const n = decodeString(buf, i + 1, e, base, false);
-      if (n < 0) return -1;
-      src = decoded(); s = 0; se = n;
-    }
+    const src = text.buf, s = text.start, se = text.end;
     if (!(isTime && isoTime(src, s, se)) && !decimalSeconds(src, s, se)) return mismatch();
     if (!inRange()) return range(isTime ? 'time' : 'duration', src, s, se);
     appendNanos(col);
-    return e + 1;
+    return e;
   }
   if (p.millis !== 'millis') {
     // Fast path, one pass: `digits[.digits]` (Zeek's seconds), not followed by an exponent.
@@ -467,17 +480,11 @@ function putAddress(col: AddressBuilder, buf: Uint8Array, i: number, end: number
     col.appendBytes(address);
     return stop + 1;
   }
-  const e = stringEnd(buf, i + 1, end, base);
+  const e = stringBytes(buf, i, end, base);
   if (e < 0) return -1;
-  let src = buf, s = i + 1, se = e;
-  if (scan.escaped) {
-    const n = decodeString(buf, i + 1, e, base, false);
-    if (n < 0) return -1;
-    src = decoded(); s = 0; se = n;
-  }
-  if (!parseAddressBytes(src, s, se, address, 0)) return mismatch();
+  if (!parseAddressBytes(text.buf, text.start, text.end, address, 0)) return mismatch();
   col.appendBytes(address);
-  return e + 1;
+  return e;
 }
 
 function putPort(p: Plan, col: PortBuilder, buf: Uint8Array, i: number, end: number, base: number): number {

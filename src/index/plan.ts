@@ -9,6 +9,7 @@ import { nowNanos } from '../query/literals.js';
 import type { Literal } from '../query/index.js';
 import { binOf, hashString, RoaringBitmap32, type Bitmap } from './build.js';
 import type { ColumnEntry, IndexReader, SchemaEntry } from './file.js';
+import { conjunctKeys, testKey, type HitStats, type PartitionHits } from './hits.js';
 
 /** `now`-relative times are widened by this much: the exact check reads `now` a little later. */
 const NOW_SLACK = 60_000_000_000n;
@@ -16,9 +17,22 @@ const NOW_SLACK = 60_000_000_000n;
 export interface Planner {
   /** Candidate rows (partition-local offsets) of the bound; never mutate the result. */
   candidates(bound: Bound): Promise<Bitmap>;
+  /**
+   * The same, for a whole query: starts from the cached exact hits of an earlier query
+   * whose conjuncts are all among this one's (a refinement), so only the new conjuncts
+   * are evaluated. `exact` says the candidates are the query's hits already (the same
+   * query again), so they need no check.
+   */
+  query(bound: Bound): Promise<{ candidates: Bitmap; exact: boolean }>;
 }
 
-export function planner(entry: SchemaEntry, reader: IndexReader): Planner {
+/** Where a planner keeps and finds hits: the partition's cache and the schema's key prefix. */
+export interface PlanCache {
+  readonly hits: PartitionHits;
+  readonly prefix: string;
+}
+
+export function planner(entry: SchemaEntry, reader: IndexReader, cache?: PlanCache, stats?: HitStats): Planner {
   const byColumn = new Map<number, ColumnEntry>(entry.columns.map((c) => [c.column, c]));
   const all = RoaringBitmap32.fromRange(0, entry.rows);
   const empty = new RoaringBitmap32();
@@ -47,6 +61,33 @@ export function planner(entry: SchemaEntry, reader: IndexReader): Planner {
   };
 
   async function test(t: Test): Promise<Bitmap> {
+    const key = cache ? testKey(t) : undefined;
+    if (key !== undefined) {
+      const hit = cache!.hits.test(cache!.prefix + key);
+      if (hit) { if (stats) stats.cacheHits++; return hit; }
+    }
+    if (stats) stats.indexTests++;
+    const r = await evaluate(t);
+    if (key !== undefined) cache!.hits.setTest(cache!.prefix + key, r);
+    return r;
+  }
+
+  async function query(b: Bound): Promise<{ candidates: Bitmap; exact: boolean }> {
+    const keys = conjunctKeys(b);
+    if (!cache || keys.some((k) => k === undefined)) return { candidates: await candidates(b), exact: false };
+    const best = cache.hits.bestExact(cache.prefix, keys as string[]);
+    if (!best) return { candidates: await candidates(b), exact: false };
+    if (stats) stats.cacheHits++;
+    const rest = b.kind === 'and' ? b.terms.filter((_, i) => !best.conjuncts.has(keys[i]!)) : [];
+    let acc = best.hits;
+    for (const t of rest) {
+      if (acc.isEmpty) break;
+      acc = RoaringBitmap32.and(acc, await candidates(t));
+    }
+    return { candidates: acc, exact: rest.length === 0 };
+  }
+
+  async function evaluate(t: Test): Promise<Bitmap> {
     const c = byColumn.get(t.column);
     if (t.value.kind === 'nil') {
       // Exact: `== nil` is the unset rows, `!= nil` the set ones (no entry: nothing is set-tracked, so all rows).
@@ -127,7 +168,7 @@ export function planner(entry: SchemaEntry, reader: IndexReader): Planner {
     return acc;
   }
 
-  return { candidates };
+  return { candidates, query };
 }
 
 /** The literal as the double the bins compare with; undefined when no bin bound is safe. */

@@ -7,19 +7,22 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as arrow from 'apache-arrow';
 import { EventIds } from '../data/ids.js';
-import { takeRows } from '../data/take.js';
+import { takeFromBatches, takeRows } from '../data/take.js';
 import type { Schema } from '../data/types.js';
 import { hashString, RoaringBitmap32, type Bitmap } from '../index/build.js';
 import { IndexReader, type SchemaEntry } from '../index/file.js';
+import { conjunctKeys, type HitCache } from '../index/hits.js';
 import { planner } from '../index/plan.js';
-import type { Bound, Query, Test } from '../query/index.js';
+import type { Bound, Query, SchemaFilter, Test } from '../query/index.js';
 import type { Catalog } from './catalog.js';
-import { schemaFromJson, type PartitionSchema, type Synopsis } from './partition.js';
+import { schemaFromJson, type PartitionMeta, type PartitionSchema, type Synopsis } from './partition.js';
 
 export interface LookupOptions {
-  /** Stop after this many events; partitions are then read newest first. */
+  /** Stop after this many events; partitions are then read newest first (on this thread). */
   readonly limit?: number | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Threads that look partitions up (default: all cores); 1 looks them up on this thread. */
+  readonly threads?: number | undefined;
 }
 
 export interface LookupResult {
@@ -34,81 +37,157 @@ export interface LookupStats {
   opened: number;
   candidates: number;
   batchesRead: number;
+  /** Index tests evaluated, and tests or whole conjunctions answered by the hit cache instead. */
+  indexTests: number;
+  cacheHits: number;
 }
 
 /** Schemas rebuilt from catalog JSON, one object per signature (the query caches per object). */
 const schemaCache = new Map<string, Schema>();
-function schemaOf(s: PartitionSchema): Schema {
+export function schemaOfPartition(s: PartitionSchema): Schema {
   let schema = schemaCache.get(s.signature);
   if (!schema) { schema = schemaFromJson(s.definition); schemaCache.set(s.signature, schema); }
   return schema;
 }
 
-/** Runs `query` over the store's partitions; yields matching rows in batches. */
-export async function* lookup(dir: string, catalog: Catalog, query: Query, options: LookupOptions = {}, stats?: LookupStats): AsyncGenerator<LookupResult> {
+/** Rows gathered into one output batch at most (a batch with more matches goes out whole). */
+const OUT_ROWS = 1 << 16;
+
+export function emptyStats(): LookupStats {
+  return { partitions: 0, opened: 0, candidates: 0, batchesRead: 0, indexTests: 0, cacheHits: 0 };
+}
+
+export function addStats(into: LookupStats, from: LookupStats): void {
+  into.partitions += from.partitions;
+  into.opened += from.opened;
+  into.candidates += from.candidates;
+  into.batchesRead += from.batchesRead;
+  into.indexTests += from.indexTests;
+  into.cacheHits += from.cacheHits;
+}
+
+/** A partition's schemas the query may match, by their synopses in the catalog. */
+export function wantedSchemas(p: PartitionMeta, query: Query): { s: PartitionSchema; schema: Schema; filter: SchemaFilter }[] {
+  const out: { s: PartitionSchema; schema: Schema; filter: SchemaFilter }[] = [];
+  for (const s of p.schemas) {
+    const schema = schemaOfPartition(s);
+    const filter = query.forSchema(schema);
+    if (filter !== undefined && mayMatch(filter.bound, s.synopses, s.rows)) out.push({ s, schema, filter });
+  }
+  return out;
+}
+
+/** Runs `query` over the store's partitions; yields matching rows in batches, in id order (newest first with a limit). */
+export async function* lookup(dir: string, catalog: Catalog, query: Query, options: PartitionLookupOptions = {}, stats?: LookupStats): AsyncGenerator<LookupResult> {
   const limit = options.limit ?? Infinity;
   if (limit <= 0) return;
   const partitions = options.limit !== undefined ? [...catalog.partitions].reverse() : catalog.partitions;
   let emitted = 0;
   for (const p of partitions) {
     if (options.signal?.aborted) return;
-    if (stats) stats.partitions++;
-    const wanted = p.schemas.map((s) => ({ s, schema: schemaOf(s) }))
-      .map((x) => ({ ...x, filter: x.schema && query.forSchema(x.schema) }))
-      .filter((x) => x.filter !== undefined && mayMatch(x.filter.bound, x.s.synopses, x.s.rows));
-    if (wanted.length === 0) continue;
-    if (stats) stats.opened++;
-    const files: FileHandle[] = [];
-    try {
-      const ifh = await open(join(dir, 'partitions', p.name, 'index.bin'), 'r');
-      files.push(ifh);
-      const index = await IndexReader.open(ifh, join(p.name, 'index.bin'));
-      for (const { s, schema, filter } of wanted) {
-        const entry = index.header.schemas.find((e) => e.file === s.file)!;
-        const cand = await planner(entry, index).candidates(filter!.bound);
-        if (cand.isEmpty) continue;
-        if (stats) stats.candidates += cand.size;
-        const path = join(dir, 'partitions', p.name, s.file);
-        const groups = [...byBatch(cand, entry)];
-        // Few batches: read just those from the file; many: one sequential read of it all is cheaper.
-        let readBatch: (i: number) => Promise<arrow.RecordBatch | null>;
-        const wholeFile = groups.length * 8 > Math.ceil(entry.rows / entry.batchRows);
-        if (wholeFile) {
-          const table = arrow.tableFromIPC(await readFile(path));
-          readBatch = async (i) => table.batches[i] ?? null;
-        } else {
-          const afh = await open(path, 'r');
-          files.push(afh);
-          const reader = await arrow.RecordBatchReader.from(afh as never) as unknown as arrow.AsyncRecordBatchFileReader;
-          await reader.open();
-          readBatch = (i) => reader.readRecordBatch(i);
-        }
-        const ids = idsOf(entry);
-        for (const [batch, rows] of groups) {
-          if (options.signal?.aborted) return;
-          const rb = await readBatch(batch);
-          if (!rb) throw new Error(`${join(p.name, s.file)}: record batch ${batch} is missing`);
-          if (stats) stats.batchesRead++;
-          const first = batch * entry.batchRows;
-          let sel: Uint32Array;
-          // The vectorised check over a whole batch beats gathering its candidates first unless they are few.
-          if (wholeFile || rows.length * 4 >= rb.numRows) sel = filter!.select(rb);
-          else {
-            const picked = filter!.select(takeRows(schema, rb, rows));
-            sel = new Uint32Array(picked.length);
-            for (let i = 0; i < picked.length; i++) sel[i] = rows[picked[i]!]!;
-          }
-          if (sel.length === 0) continue;
-          if (sel.length > limit - emitted) sel = sel.subarray(0, limit - emitted);
-          const data = sel.length === rb.numRows ? rb : takeRows(schema, rb, sel);
-          yield { schema, data, ids: ids.slice(first, first + rb.numRows).select(sel) };
-          emitted += sel.length;
-          if (emitted >= limit) return;
-        }
-      }
-    } finally {
-      for (const f of files) await f.close().catch(() => {});
+    for await (const r of lookupPartition(dir, p, query, { ...options, limit: limit - emitted }, stats)) {
+      yield r;
+      emitted += r.data.numRows;
     }
+    if (emitted >= limit) return;
+  }
+}
+
+export interface PartitionLookupOptions extends LookupOptions {
+  /** Hits of recent predicates, kept across queries (refinement). */
+  readonly cache?: HitCache | undefined;
+}
+
+/** The matching rows of one partition, in id order; at most `limit`. */
+export async function* lookupPartition(dir: string, p: PartitionMeta, query: Query, options: PartitionLookupOptions = {}, stats?: LookupStats): AsyncGenerator<LookupResult & { readonly file: string }> {
+  const limit = options.limit ?? Infinity;
+  if (stats) stats.partitions++;
+  const wanted = wantedSchemas(p, query);
+  if (wanted.length === 0) return;
+  if (stats) stats.opened++;
+  const files: FileHandle[] = [];
+  const hits = options.cache?.partition(p.name);
+  let emitted = 0;
+  try {
+    const ifh = await open(join(dir, 'partitions', p.name, 'index.bin'), 'r');
+    files.push(ifh);
+    const index = await IndexReader.open(ifh, join(p.name, 'index.bin'));
+    for (const { s, schema, filter } of wanted) {
+      const entry = index.header.schemas.find((e) => e.file === s.file)!;
+      const prefix = `${s.file}\u0000`;
+      const plan = await planner(entry, index, hits ? { hits, prefix } : undefined, stats).query(filter.bound);
+      const cand = plan.candidates;
+      if (cand.isEmpty) continue;
+      if (stats) stats.candidates += cand.size;
+      const path = join(dir, 'partitions', p.name, s.file);
+      const groups = [...byBatch(cand, entry)];
+      // Few batches: read just those from the file; many: one sequential read of it all is cheaper.
+      let readBatch: (i: number) => Promise<arrow.RecordBatch | null>;
+      const wholeFile = groups.length * 8 > Math.ceil(entry.rows / entry.batchRows);
+      if (wholeFile) {
+        const table = arrow.tableFromIPC(await readFile(path));
+        readBatch = async (i) => table.batches[i] ?? null;
+      } else {
+        const afh = await open(path, 'r');
+        files.push(afh);
+        const reader = await arrow.RecordBatchReader.from(afh as never) as unknown as arrow.AsyncRecordBatchFileReader;
+        await reader.open();
+        readBatch = (i) => reader.readRecordBatch(i);
+      }
+      const ids = idsOf(entry);
+      const conjuncts = conjunctKeys(filter.bound);
+      // The exact hits, partition-local, for the cache (only when the partition is read to its end).
+      const exactRows: Uint32Array[] = [];
+      let complete = true;
+      // Matches of several batches are gathered into one output batch.
+      let pending: { rb: arrow.RecordBatch; sel: Uint32Array; first: number }[] = [];
+      let pendingRows = 0;
+      const flush = (): (LookupResult & { file: string }) | undefined => {
+        if (pendingRows === 0) return undefined;
+        const one = pending.length === 1 && pending[0]!.sel.length === pending[0]!.rb.numRows;
+        const data = one ? pending[0]!.rb : takeFromBatches(schema, pending.map((x) => x.rb), pending.map((x) => x.sel));
+        const out = { schema, file: s.file, data, ids: EventIds.concat(pending.map((x) => ids.slice(x.first, x.first + x.rb.numRows).select(x.sel))) };
+        pending = [];
+        pendingRows = 0;
+        return out;
+      };
+      for (const [batch, rows] of groups) {
+        if (options.signal?.aborted) return;
+        const rb = await readBatch(batch);
+        if (!rb) throw new Error(`${join(p.name, s.file)}: record batch ${batch} is missing`);
+        if (stats) stats.batchesRead++;
+        const first = batch * entry.batchRows;
+        let sel: Uint32Array;
+        if (plan.exact) sel = rows;
+        // The vectorised check over a whole batch beats gathering its candidates first unless they are few.
+        else if (wholeFile || rows.length * 4 >= rb.numRows) sel = filter.select(rb);
+        else {
+          const picked = filter.select(takeRows(schema, rb, rows));
+          sel = new Uint32Array(picked.length);
+          for (let i = 0; i < picked.length; i++) sel[i] = rows[picked[i]!]!;
+        }
+        if (sel.length === 0) continue;
+        if (hits) { const g = new Uint32Array(sel.length); for (let i = 0; i < sel.length; i++) g[i] = first + sel[i]!; exactRows.push(g); }
+        if (sel.length > limit - emitted - pendingRows) { sel = sel.subarray(0, limit - emitted - pendingRows); complete = false; }
+        if (pendingRows + sel.length > OUT_ROWS) { const out = flush(); if (out) { emitted += out.data.numRows; yield out; } }
+        pending.push({ rb, sel, first });
+        pendingRows += sel.length;
+        if (emitted + pendingRows >= limit) { complete = false; break; }
+      }
+      const out = flush();
+      if (out) { emitted += out.data.numRows; yield out; }
+      if (hits && complete && conjuncts.every((k) => k !== undefined) && !plan.exact) {
+        let n = 0;
+        for (const r of exactRows) n += r.length;
+        const all = new Uint32Array(n);
+        n = 0;
+        for (const r of exactRows) { all.set(r, n); n += r.length; }
+        hits.setExact(prefix, conjuncts as string[], new RoaringBitmap32(all));
+      }
+      if (emitted >= limit) return;
+    }
+  } finally {
+    for (const f of files) await f.close().catch(() => {});
   }
 }
 

@@ -9,7 +9,10 @@ import { join, resolve } from 'node:path';
 import type { Batch } from '../data/batch.js';
 import { loadCatalog, saveCatalog, type Catalog } from './catalog.js';
 import { StoreIds } from './ids.js';
-import { lookup, type LookupOptions, type LookupResult, type LookupStats } from './lookup.js';
+import { randomUUID } from 'node:crypto';
+import { HitCache } from '../index/hits.js';
+import { lookup, wantedSchemas, type LookupOptions, type LookupResult, type LookupStats } from './lookup.js';
+import { lookupThreads, parallelLookup } from './pool.js';
 import { writePartition, type PartitionMeta, type WriteOptions } from './partition.js';
 import type { Query } from '../query/index.js';
 
@@ -116,8 +119,11 @@ export class StoreWriter {
   }
 }
 
-/** The reading side: the catalog as of opening, and lookups over it. */
+/** The reading side: the catalog as of opening, and lookups over it (with the hits of recent ones cached). */
 export class StoreReader {
+  /** Hits of recent predicates for lookups on this thread; lookup threads keep theirs under `token`. */
+  private readonly cache = new HitCache();
+  private readonly token = randomUUID();
   private constructor(readonly dir: string, readonly catalog: Catalog) {}
 
   static async open(dir: string): Promise<StoreReader> {
@@ -126,7 +132,17 @@ export class StoreReader {
     return new StoreReader(root, catalog);
   }
 
+  /**
+   * The events matching `query`, in id order. Several candidate partitions are looked up
+   * on `options.threads` threads (default: all cores); a limit reads newest first, here.
+   */
   query(query: Query, options: LookupOptions = {}, stats?: LookupStats): AsyncGenerator<LookupResult> {
-    return lookup(this.dir, this.catalog, query, options, stats);
+    const threads = options.threads ?? lookupThreads();
+    if (options.limit === undefined && threads > 1) {
+      let candidates = 0;
+      for (const p of this.catalog.partitions) if (wantedSchemas(p, query).length > 0 && ++candidates > 1) break;
+      if (candidates > 1) return parallelLookup(this.dir, this.token, this.catalog, query, threads, options.signal, stats);
+    }
+    return lookup(this.dir, this.catalog, query, { ...options, cache: this.cache }, stats);
   }
 }

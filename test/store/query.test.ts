@@ -16,7 +16,7 @@ import { generateZeekLog } from '../../src/generate/zeek.js';
 import { compileQuery } from '../../src/query/index.js';
 import { zeekTsvSpec } from '../../src/sources/zeek-tsv.js';
 import { StoreReader } from '../../src/store/store.js';
-import type { LookupStats } from '../../src/store/lookup.js';
+import { emptyStats, type LookupStats } from '../../src/store/lookup.js';
 import { collect, SHARED } from '../helpers/collect.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vastflow-store-'));
@@ -157,7 +157,7 @@ test('needles touch few rows: the catalog skips partitions, the index narrows ro
     ['&type == "zeek.dns" && query == "WORKGROUP"', { opened: 1, maxCandidates: 720, maxBatches: 6 }],
   ];
   for (const [q, want] of cases) {
-    const stats: LookupStats = { partitions: 0, opened: 0, candidates: 0, batchesRead: 0 };
+    const stats: LookupStats = emptyStats();
     await stored(q, stats);
     if (process.env.PRINT_COUNTS) console.log(q, JSON.stringify(stats));
     assert.equal(stats.partitions, total, q);
@@ -169,7 +169,7 @@ test('needles touch few rows: the catalog skips partitions, the index narrows ro
 
 test('--limit reads the newest partitions first and stops at the limit', async () => {
   const store = await StoreReader.open(db);
-  const stats: LookupStats = { partitions: 0, opened: 0, candidates: 0, batchesRead: 0 };
+  const stats: LookupStats = emptyStats();
   const got = [];
   for await (const r of store.query(compileQuery('duration != nil'), { limit: 10 }, stats)) got.push(r);
   assert.equal(got.reduce((n, r) => n + r.data.numRows, 0), 10);

@@ -2,7 +2,8 @@
 // least busy of the first `threads` workers and its result comes back as a promise. Idle
 // workers keep their warm JIT for the next file but never keep the process alive.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker, workerBeside } from '../../data/threads.js';
 import type { ChunkJob, ChunkResult } from './worker.js';
 
 type Done = Exclude<ChunkResult, { error: string }>;
@@ -14,18 +15,10 @@ interface Slot {
 
 /** The worker module `name` beside this one (`.ts` when run from TypeScript sources). */
 export function workerModule(name: string): URL {
-  return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  return workerBeside(import.meta.url, name);
 }
 
-/**
- * Starts a worker thread on `module`. Run from TypeScript sources (tests, tsx), a worker
- * does not inherit the TypeScript loader: it registers tsx itself before loading its module.
- */
-export function spawnWorker(module: URL): Worker {
-  if (!module.pathname.endsWith('.ts')) return new Worker(module);
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
+export { spawnWorker };
 
 const WORKER = workerModule('worker');
 

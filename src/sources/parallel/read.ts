@@ -12,7 +12,7 @@ import { openInputs, resolveInputFiles, type InputOptions } from '../input.js';
 import type { SourceShell } from '../shell.js';
 import { lineChunks } from './reader.js';
 import { sharedPool } from './pool.js';
-import { batchFromWire } from './transfer.js';
+import { batchFromWire } from '../../data/transfer.js';
 import type { ChunkResult, ParallelFormat } from './worker.js';
 
 export interface ParallelPlan {

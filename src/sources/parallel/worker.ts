@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import type { Schema } from '../../data/types.js';
 import type { LineParser, Rejections } from '../../formats/line-parser.js';
 import { ZeekTsvParser } from '../../formats/zeek-tsv/reader.js';
-import { toWire, type WireData } from './transfer.js';
+import { toWire, type WireData } from '../../data/transfer.js';
 
 /** Formats whose parser state at a line depends only on the header lines before it. */
 export type ParallelFormat = 'zeek-tsv';

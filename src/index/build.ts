@@ -81,14 +81,15 @@ function validityOf(data: arrow.Data): ((row: number) => boolean) | undefined {
  * Groups row numbers by key into bitmaps, from per-row keys below `keySpace` (-1 = no
  * key): one counting sort, so each key's rows come out as a sorted run that roaring
  * takes in one call (building from sorted arrays is an order faster than add()).
+ * With `rowOf`, key i belongs to row rowOf[i] (ascending).
  */
-function groupRows(keys: Int32Array, n: number, keySpace: number): Map<number, Bitmap> {
+function groupRows(keys: Int32Array, n: number, keySpace: number, rowOf?: Uint32Array): Map<number, Bitmap> {
   const starts = new Uint32Array(keySpace + 1);
   for (let i = 0; i < n; i++) { const k = keys[i]!; if (k >= 0) starts[k + 1]!++; }
   for (let k = 0; k < keySpace; k++) starts[k + 1]! += starts[k]!;
   const fill = starts.slice(0, keySpace);
   const rows = new Uint32Array(starts[keySpace]!);
-  for (let i = 0; i < n; i++) { const k = keys[i]!; if (k >= 0) rows[fill[k]!++] = i; }
+  for (let i = 0; i < n; i++) { const k = keys[i]!; if (k >= 0) rows[fill[k]!++] = rowOf ? rowOf[i]! : i; }
   const out = new Map<number, Bitmap>();
   for (let k = 0; k < keySpace; k++) {
     if (starts[k + 1]! > starts[k]!) out.set(k, finish(new RoaringBitmap32(rows.subarray(starts[k]!, starts[k + 1]!))));
@@ -170,10 +171,34 @@ function buildBins(type: Type, data: arrow.Data, n: number): ColumnIndex {
   const bins = new Uint16Array(n);
   const counts = new Uint32Array(slices);
   // Visit only the set bits of each bin (count trailing zeros), twice: count, then fill.
+  // A grid over [min, max] narrows each value's binary search to the bounds of its cell
+  // (most cells hold none or one bound, so most values need no search at all).
+  const cells = 1 << 16;
+  const scale = max > min ? cells / (max - min) : 0;
+  const cellLo = new Uint16Array(cells + 1), cellHi = new Uint16Array(cells + 1);
+  if (valid > 0) {
+    for (let c = 0; c <= cells; c++) {
+      // Values of cell c lie in [min + c/scale, min + (c+1)/scale); their bins lie between these.
+      const lo = scale > 0 ? min + c / scale : min;
+      const hi = scale > 0 ? min + (c + 1) / scale : min;
+      cellLo[c] = binOf(bounds, lo);
+      cellHi[c] = binOf(bounds, hi);
+    }
+  }
   for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v !== v) continue; // NaN: unset
-    let b = binOf(bounds, v);
+    let c = Math.floor((v - min) * scale);
+    if (c > cells) c = cells;
+    let b = cellLo[c]!;
+    if (b !== cellHi[c]!) {
+      // Number of bounds <= v, searched among the cell's bounds only.
+      let lo = b > 0 ? b - 1 : 0, hi = cellHi[c]! + 1 < bounds.length ? cellHi[c]! + 1 : bounds.length;
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (bounds[mid]! <= v) lo = mid + 1; else hi = mid; }
+      b = lo;
+    }
+    // Rounding at a cell's edge can put a value beside its cell: check, and search it all then.
+    if ((b > 0 && bounds[b - 1]! > v) || (b < bounds.length && bounds[b]! <= v)) b = binOf(bounds, v);
     bins[i] = b;
     while (b !== 0) { const low = b & -b; counts[31 - Math.clz32(low)]!++; b ^= low; }
   }
@@ -238,13 +263,36 @@ function buildBool(data: arrow.Data, n: number): ColumnIndex {
   return { kind: 'bool', valid: validBitmap(data, n), bitmaps: new Map([[1, finish(new RoaringBitmap32(Uint32Array.from(rows)))]]) };
 }
 
-/** Per-byte bitmaps: key position*256 + byte value; a /24 is an AND of 15 of them. */
+/**
+ * Per-byte bitmaps: key position*256 + byte value; a /24 is an AND of 15 of them. IPv4
+ * addresses are v4-mapped (12 fixed leading bytes), so for the first 12 positions only
+ * the other rows are grouped, and the IPv4 rows join the fixed byte's bitmap as a whole.
+ */
 function buildBytes(data: arrow.Data, n: number): ColumnIndex {
   const bytes = data.values as Uint8Array;
   const valid = validityOf(data);
   const bitmaps = new Map<number, Bitmap>();
+  const v4 = new Uint32Array(n), other = new Uint32Array(n);
+  let nv4 = 0, nother = 0;
+  for (let i = 0; i < n; i++) {
+    if (valid && !valid(i)) continue;
+    const o = i * 16;
+    let mapped = bytes[o + 10] === 0xff && bytes[o + 11] === 0xff;
+    for (let k = 0; k < 10 && mapped; k++) if (bytes[o + k] !== 0) mapped = false;
+    if (mapped) v4[nv4++] = i; else other[nother++] = i;
+  }
+  const v4rows = nv4 > 0 ? finish(new RoaringBitmap32(v4.subarray(0, nv4))) : undefined;
   const keys = new Int32Array(n);
   for (let pos = 0; pos < 16; pos++) {
+    if (pos < 12) {
+      const fixed = pos < 10 ? 0 : 0xff;
+      const rows = other.subarray(0, nother);
+      for (let j = 0; j < nother; j++) keys[j] = bytes[rows[j]! * 16 + pos]!;
+      const groups = groupRows(keys, nother, 256, rows);
+      for (const [k, b] of groups) bitmaps.set(pos * 256 + k, k === fixed && v4rows ? finish(RoaringBitmap32.or(b, v4rows)) : b);
+      if (v4rows && !groups.has(fixed)) bitmaps.set(pos * 256 + fixed, v4rows);
+      continue;
+    }
     for (let i = 0; i < n; i++) keys[i] = valid && !valid(i) ? -1 : bytes[i * 16 + pos]!;
     for (const [k, b] of groupRows(keys, n, 256)) bitmaps.set(pos * 256 + k, b);
   }

@@ -88,7 +88,7 @@ export interface WriteOptions {
 interface Group { schema: Schema; batches: arrow.RecordBatch[]; ids: EventIds[] }
 
 /** Writes batches as partition `name` under `dir/partitions`; resolves once it is durable. */
-export async function writePartition(dir: string, name: string, batches: readonly Batch[], options: WriteOptions = {}): Promise<PartitionMeta> {
+export async function writePartition(dir: string, name: string, batches: readonly Pick<Batch, 'schema' | 'data' | 'ids'>[], options: WriteOptions = {}): Promise<PartitionMeta> {
   const groups = new Map<string, Group>();
   for (const b of batches) {
     const sig = signatureOf(b.schema);
@@ -115,9 +115,13 @@ export async function writePartition(dir: string, name: string, batches: readonl
     for (let n = 2; usedFiles.has(file); n++) file = `${g.schema.name}-${n}.arrow`;
     usedFiles.add(file);
     const parts: arrow.RecordBatch[] = [];
-    // Each record batch is gathered into buffers of its own rows: Arrow's IPC writer would
-    // otherwise write a slice's shared buffers whole, once per slice.
-    for (let s = 0; s < data.numRows; s += BATCH_ROWS) parts.push(concatRecordBatches(g.schema, [data.slice(s, Math.min(data.numRows, s + BATCH_ROWS))]));
+    // Each record batch gets buffers of its own rows: Arrow's IPC writer would otherwise
+    // write a slice's shared buffers whole, once per slice.
+    const compact = compactable(data.data);
+    for (let s = 0; s < data.numRows; s += BATCH_ROWS) {
+      const n = Math.min(data.numRows - s, BATCH_ROWS);
+      parts.push(compact ? new arrow.RecordBatch(data.schema, compactRange(data.data, s, n) as arrow.Data<arrow.Struct>) : concatRecordBatches(g.schema, [data.slice(s, s + n)]));
+    }
     const ipc = arrow.tableToIPC(new arrow.Table(data.schema, parts), 'file');
     await writeSynced(join(tmp, file), ipc);
     bytes += ipc.length;
@@ -158,6 +162,77 @@ export async function writePartition(dir: string, name: string, batches: readonl
   await rename(tmp, join(parent, name));
   await syncDir(parent);
   return meta;
+}
+
+/** Whether compactRange can copy from `d` (unsliced, of types it knows). */
+function compactable(d: arrow.Data): boolean {
+  if (d.offset !== 0) return false;
+  switch (d.type.typeId) {
+    case arrow.Type.Null: case arrow.Type.Bool: case arrow.Type.Int: case arrow.Type.Float: case arrow.Type.Timestamp:
+    case arrow.Type.Duration: case arrow.Type.FixedSizeBinary: case arrow.Type.Utf8: case arrow.Type.Binary: case arrow.Type.Dictionary:
+      return true;
+    case arrow.Type.List: case arrow.Type.Struct:
+      return d.children.every(compactable);
+    default:
+      return false;
+  }
+}
+
+/** Bits [from, from + n) of a bit-packed buffer, as a buffer of their own starting at bit 0. */
+function copyBits(bits: Uint8Array, from: number, n: number): Uint8Array {
+  const out = new Uint8Array((n + 7) >>> 3);
+  if ((from & 7) === 0) { out.set(bits.subarray(from >>> 3, (from >>> 3) + out.length)); return out; }
+  for (let i = 0; i < n; i++) { const j = from + i; if (bits[j >>> 3]! & (1 << (j & 7))) out[i >>> 3]! |= 1 << (i & 7); }
+  return out;
+}
+
+function countZeros(bits: Uint8Array, n: number): number {
+  let set = 0;
+  for (let i = 0; i < n; i++) if (bits[i >>> 3]! & (1 << (i & 7))) set++;
+  return n - set;
+}
+
+/**
+ * Rows [begin, begin + n) of an unsliced Data as Data with buffers of their own: range
+ * copies (a list's children by the range its offsets span), far cheaper than a gather.
+ */
+function compactRange(d: arrow.Data, begin: number, n: number): arrow.Data {
+  const type = d.type;
+  if (type.typeId === arrow.Type.Null) return arrow.makeData({ type, length: n });
+  let nullBitmap: Uint8Array | undefined, nullCount = 0;
+  if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0) {
+    nullBitmap = copyBits(d.nullBitmap, begin, n);
+    nullCount = countZeros(nullBitmap, n);
+    if (nullCount === 0) nullBitmap = undefined;
+  }
+  switch (type.typeId) {
+    case arrow.Type.Bool:
+      return arrow.makeData({ type, length: n, nullCount, nullBitmap, data: copyBits(d.values as Uint8Array, begin, n) } as never);
+    case arrow.Type.Utf8: case arrow.Type.Binary: {
+      const offsets = d.valueOffsets as Int32Array;
+      const o0 = offsets[begin]!, o1 = offsets[begin + n]!;
+      const valueOffsets = new Int32Array(n + 1);
+      for (let i = 0; i <= n; i++) valueOffsets[i] = offsets[begin + i]! - o0;
+      return arrow.makeData({ type, length: n, nullCount, nullBitmap, valueOffsets, data: (d.values as Uint8Array).slice(o0, o1) } as never);
+    }
+    case arrow.Type.List: {
+      const offsets = d.valueOffsets as Int32Array;
+      const o0 = offsets[begin]!, o1 = offsets[begin + n]!;
+      const valueOffsets = new Int32Array(n + 1);
+      for (let i = 0; i <= n; i++) valueOffsets[i] = offsets[begin + i]! - o0;
+      return arrow.makeData({ type, length: n, nullCount, nullBitmap, valueOffsets, child: compactRange(d.children[0]!, o0, o1 - o0) } as never);
+    }
+    case arrow.Type.Struct:
+      return arrow.makeData({ type, length: n, nullCount, nullBitmap, children: d.children.map((c) => compactRange(c, begin, n)) } as never);
+    case arrow.Type.Dictionary: {
+      const values = d.values;
+      return arrow.makeData({ type, length: n, nullCount, nullBitmap, data: values.slice(begin, begin + n), dictionary: d.dictionary } as never);
+    }
+    default: {
+      const stride = d.stride;
+      return arrow.makeData({ type, length: n, nullCount, nullBitmap, data: d.values.slice(begin * stride, (begin + n) * stride) } as never);
+    }
+  }
 }
 
 function synopsisOf(index: ColumnIndex, nulls: number): Synopsis {

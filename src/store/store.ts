@@ -13,7 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { HitCache } from '../index/hits.js';
 import { lookup, wantedSchemas, type LookupOptions, type LookupResult, type LookupStats } from './lookup.js';
 import { lookupThreads, parallelLookup } from './pool.js';
-import { writePartition, type PartitionMeta, type WriteOptions } from './partition.js';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker, workerBeside } from '../data/threads.js';
+import { toWire, type WireData } from '../data/transfer.js';
+import { schemaToJson, signatureOf, type PartitionMeta, type SchemaJson, type WriteOptions } from './partition.js';
 import type { Query } from '../query/index.js';
 
 export const DEFAULT_DB = './vastflow.db';
@@ -100,24 +103,77 @@ export class StoreWriter {
     return this.catalog.partitions;
   }
 
-  /** Writes the batches as one new partition and records it; resolves once both are durable. */
+  /**
+   * Writes the batches as one new partition and records it; resolves once both are
+   * durable. The partition is built on the writer's own thread (the batches are copied there).
+   */
   async append(batches: readonly Batch[], options: WriteOptions = this.options): Promise<PartitionMeta> {
     const last = this.catalog.partitions[this.catalog.partitions.length - 1];
     const name = String((last ? Number(last.name) : 0) + 1).padStart(10, '0');
-    const meta = await writePartition(this.dir, name, batches, options);
+    const meta = await this.writeOnThread(name, batches, options);
     const catalog: Catalog = { version: 1, partitions: [...this.catalog.partitions, meta] };
     await saveCatalog(this.dir, catalog);
     this.catalog = catalog;
     return meta;
   }
 
-  /** Gives up this user's hold; the last one releases the lock. */
+  private thread: { worker: Worker; pending: Map<number, { resolve: (m: PartitionMeta) => void; reject: (e: Error) => void }> } | undefined;
+  private nextJob = 0;
+
+  private writeOnThread(name: string, batches: readonly Batch[], options: WriteOptions): Promise<PartitionMeta> {
+    if (!this.thread) {
+      const worker = spawnWorker(workerBeside(import.meta.url, 'writer-worker'));
+      const pending = new Map<number, { resolve: (m: PartitionMeta) => void; reject: (e: Error) => void }>();
+      const fail = (err: Error) => { for (const p of pending.values()) p.reject(err); pending.clear(); this.thread = undefined; };
+      worker.on('message', (r: WriteReply) => {
+        const p = pending.get(r.id);
+        if (!p) return;
+        pending.delete(r.id);
+        if ('meta' in r) p.resolve(r.meta);
+        else p.reject(new Error(`${this.dir}: writing partition ${name} failed: ${r.error}`));
+        if (pending.size === 0) worker.unref();
+      });
+      worker.on('error', (err) => fail(new Error(`${this.dir}: the partition writer thread failed: ${err.message}`)));
+      worker.on('exit', (code) => fail(new Error(`${this.dir}: the partition writer thread exited with status ${code}`)));
+      this.thread = { worker, pending };
+    }
+    const { worker, pending } = this.thread;
+    const schemas: SchemaJson[] = [];
+    const bySignature = new Map<string, number>();
+    const wire = batches.map((b) => {
+      const sig = signatureOf(b.schema);
+      let k = bySignature.get(sig);
+      if (k === undefined) { k = schemas.length; schemas.push(schemaToJson(b.schema)); bySignature.set(sig, k); }
+      return { schema: k, length: b.data.numRows, columns: b.data.data.children.map((c) => toWire(c, new Set())), starts: b.ids.starts, lengths: b.ids.lengths };
+    });
+    const id = this.nextJob++;
+    return new Promise<PartitionMeta>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, dir: this.dir, name, schemas, batches: wire, options } satisfies WriteJob);
+    });
+  }
+
+  /** Gives up this user's hold; the last one releases the lock (and ends the writer thread). */
   close(): void {
     if (--this.users > 0) return;
     openWriters.delete(this.dir);
+    if (this.thread) { void this.thread.worker.terminate(); this.thread = undefined; }
     this.unlock();
   }
 }
+
+/** A partition to write, sent to the writer thread. */
+export interface WriteJob {
+  readonly id: number;
+  readonly dir: string;
+  readonly name: string;
+  readonly schemas: readonly SchemaJson[];
+  readonly batches: readonly { schema: number; length: number; columns: WireData[]; starts: BigUint64Array; lengths: Uint32Array }[];
+  readonly options: WriteOptions;
+}
+
+export type WriteReply = { readonly id: number; readonly meta: PartitionMeta } | { readonly id: number; readonly error: string };
 
 /** The reading side: the catalog as of opening, and lookups over it (with the hits of recent ones cached). */
 export class StoreReader {

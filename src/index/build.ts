@@ -14,7 +14,7 @@ export type Bitmap = InstanceType<typeof RoaringBitmap32>;
 export { RoaringBitmap32 };
 
 /** Which index a column has; `none` columns are answered by their validity alone. */
-export type IndexKind = 'bool' | 'bins' | 'hash' | 'bytes' | 'elements' | 'none';
+export type IndexKind = 'bool' | 'bins' | 'hash' | 'hashes' | 'bytes' | 'elements' | 'none';
 
 /** Numbers get at most this many bins (12 bit slices): a needle reads ~rows/4096 candidates. */
 export const MAX_BINS = 4096;
@@ -36,6 +36,9 @@ export interface ColumnIndex {
   readonly slices?: number;
   /** hash/elements: the number of buckets (a power of two). */
   readonly buckets?: number;
+  /** hashes: the set rows' 32-bit hashes, ascending, and their rows in the same order. */
+  readonly sortedHashes?: Uint32Array;
+  readonly sortedRows?: Uint32Array;
   /** bins: the smallest and largest set value (as doubles, see numericValues). */
   readonly min?: number;
   readonly max?: number;
@@ -242,9 +245,41 @@ function rowHashes(type: Type, data: arrow.Data, n: number): Uint32Array {
   return out;
 }
 
+/** Hashes sampled to tell a high-cardinality string column (most values distinct). */
+const DISTINCT_SAMPLE = 4096;
+
+/**
+ * A high-cardinality string column (uids, hostnames) gets sorted 32-bit hashes with their
+ * rows: an equality test finds its few rows by binary search (reading a few kilobytes),
+ * where bucket bitmaps would need a bitmap per distinct value or hold many rows each.
+ */
+function buildHashes(data: arrow.Data, n: number, hashes: Uint32Array): ColumnIndex {
+  const valid = validityOf(data);
+  let m = 0;
+  const h0 = new Uint32Array(n), r0 = new Uint32Array(n);
+  for (let i = 0; i < n; i++) if (!valid || valid(i)) { h0[m] = hashes[i]!; r0[m] = i; m++; }
+  // LSD radix sort on 16-bit digits (stable: rows stay ascending within a hash).
+  const h1 = new Uint32Array(m), r1 = new Uint32Array(m);
+  const count = new Uint32Array(65537);
+  for (const [shift, hs, rs, hd, rd] of [[0, h0, r0, h1, r1], [16, h1, r1, h0, r0]] as const) {
+    count.fill(0);
+    for (let i = 0; i < m; i++) count[((hs[i]! >>> shift) & 0xffff) + 1]!++;
+    for (let k = 0; k < 65536; k++) count[k + 1]! += count[k]!;
+    for (let i = 0; i < m; i++) { const d = (hs[i]! >>> shift) & 0xffff; const j = count[d]!++; hd[j] = hs[i]!; rd[j] = rs[i]!; }
+  }
+  return { kind: 'hashes', valid: validBitmap(data, n), bitmaps: new Map(), sortedHashes: h0.subarray(0, m), sortedRows: r0.subarray(0, m) };
+}
+
 function buildHash(type: Type, data: arrow.Data, n: number): ColumnIndex {
   const hashes = rowHashes(type, data, n);
   const valid = validityOf(data);
+  if (type.kind === 'string' && n >= 64) {
+    const sample = Math.min(DISTINCT_SAMPLE, n);
+    const stride = Math.floor(n / sample);
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i += stride) if (!valid || valid(i)) seen.add(hashes[i]!);
+    if (seen.size * 2 > sample) return buildHashes(data, n, hashes);
+  }
   const buckets = bucketCount(type.kind === 'enum' ? (data.dictionary?.length ?? 1) * 4 : n);
   const keys = new Int32Array(n);
   for (let i = 0; i < n; i++) keys[i] = valid && !valid(i) ? -1 : hashes[i]! & (buckets - 1);
@@ -329,7 +364,7 @@ export function buildColumnIndex(type: Type, data: arrow.Data, kind: IndexKind =
   switch (kind) {
     case 'bool': return buildBool(data, n);
     case 'bins': return buildBins(type, data, n);
-    case 'hash': return buildHash(type, data, n);
+    case 'hash': case 'hashes': return buildHash(type, data, n);
     case 'bytes': return buildBytes(data, n);
     case 'elements': return buildElements(type, data, n);
     case 'none': return { kind: 'none', valid: validBitmap(data, n), bitmaps: new Map() };

@@ -8,6 +8,9 @@ import { RoaringBitmap32, type Bitmap, type ColumnIndex, type IndexKind } from '
 
 const MAGIC = Buffer.from('VFIDX001');
 
+/** Hashes per block of a `hashes` index: a lookup reads the fences, then one block or a few. */
+export const HASH_BLOCK = 1024;
+
 /** [offset, length] of a blob after the header. */
 type Ref = readonly [number, number];
 
@@ -20,6 +23,10 @@ export interface ColumnEntry {
   readonly keys: Ref;
   readonly refs: Ref;
   readonly bounds?: Ref;
+  /** hashes: sorted 32-bit hashes, their rows, and every HASH_BLOCK-th hash (the fences a lookup reads first). */
+  readonly hashes?: Ref;
+  readonly rows?: Ref;
+  readonly fences?: Ref;
   readonly slices?: number;
   readonly buckets?: number;
   /** Bytes of this column's index (for `flow status`). */
@@ -69,6 +76,10 @@ export function encodeIndexFile(drafts: readonly SchemaDraft[]): Buffer {
         column, name, kind: index.kind, valid,
         keys: put(Uint32Array.from(keys)), refs: put(refs),
         ...(index.bounds ? { bounds: put(index.bounds) } : {}),
+        ...(index.sortedHashes ? {
+          hashes: put(index.sortedHashes), rows: put(index.sortedRows!),
+          fences: put(Uint32Array.from({ length: Math.ceil(index.sortedHashes.length / HASH_BLOCK) }, (_, b) => index.sortedHashes![b * HASH_BLOCK]!)),
+        } : {}),
         ...(index.slices !== undefined ? { slices: index.slices } : {}),
         ...(index.buckets !== undefined ? { buckets: index.buckets } : {}),
         bytes: 0,
@@ -121,6 +132,30 @@ export class IndexReader {
   async bounds(c: ColumnEntry): Promise<Float64Array> {
     const ref = c.bounds!;
     return this.memo(`b${ref[0]}`, async () => { const b = await this.blob(ref); return new Float64Array(b.buffer, b.byteOffset, b.length / 8); });
+  }
+
+  /** Rows (ascending) whose hash in a `hashes` index is `h`: fences, then the blocks that may hold it. */
+  async rowsOfHash(c: ColumnEntry, h: number): Promise<Uint32Array> {
+    const fences = await this.memo(`f${c.fences![0]}`, async () => { const b = await this.blob(c.fences!); return new Uint32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); });
+    const total = c.hashes![1] / 4;
+    // Blocks [first, last]: the last block starting below h, through the last starting at or below h.
+    let lo = 0, hi = fences.length;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (fences[mid]! < h) lo = mid + 1; else hi = mid; }
+    const first = Math.max(0, lo - 1);
+    lo = first; hi = fences.length;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (fences[mid]! <= h) lo = mid + 1; else hi = mid; }
+    const last = Math.max(first, lo - 1);
+    const begin = first * HASH_BLOCK, end = Math.min(total, (last + 1) * HASH_BLOCK);
+    if (end <= begin) return new Uint32Array(0);
+    const hb = await this.blob([c.hashes![0] + begin * 4, (end - begin) * 4]);
+    const hs = new Uint32Array(hb.buffer, hb.byteOffset, end - begin);
+    let a = 0, z = hs.length;
+    while (a < z) { const mid = (a + z) >>> 1; if (hs[mid]! < h) a = mid + 1; else z = mid; }
+    let e = a;
+    while (e < hs.length && hs[e] === h) e++;
+    if (e === a) return new Uint32Array(0);
+    const rb = await this.blob([c.rows![0] + (begin + a) * 4, (e - a) * 4]);
+    return new Uint32Array(rb.buffer.slice(rb.byteOffset, rb.byteOffset + rb.length));
   }
 
   /** The bitmap of `key`, or an empty one if no row has it. */

@@ -11,6 +11,9 @@ import { binOf, hashString, RoaringBitmap32, type Bitmap } from './build.js';
 import type { ColumnEntry, IndexReader, SchemaEntry } from './file.js';
 import { conjunctKeys, testKey, type HitStats, type PartitionHits } from './hits.js';
 
+/** Candidates an AND stops narrowing at: the exact check of this many rows costs less than a bitmap test. */
+const FEW = 32;
+
 /** `now`-relative times are widened by this much: the exact check reads `now` a little later. */
 const NOW_SLACK = 60_000_000_000n;
 
@@ -44,10 +47,11 @@ export function planner(entry: SchemaEntry, reader: IndexReader, cache?: PlanCac
       case 'const': return b.value ? all : empty;
       case 'and': {
         let acc: Bitmap | undefined;
-        for (const t of b.terms) {
+        for (const t of [...b.terms].sort((x, y) => cost(x) - cost(y))) {
           const r = await candidates(t);
           acc = acc ? RoaringBitmap32.and(acc, r) : r;
-          if (acc.isEmpty) break;
+          // Few candidates left: checking them exactly is cheaper than more bitmap work.
+          if (acc.size <= FEW) break;
         }
         return acc ?? all;
       }
@@ -59,6 +63,21 @@ export function planner(entry: SchemaEntry, reader: IndexReader, cache?: PlanCac
       case 'test': return test(b);
     }
   };
+
+  /** Rough cost and selectivity rank of a bound: needle-like tests first (they leave few rows). */
+  function cost(b: Bound): number {
+    if (b.kind !== 'test') return 10;
+    const c = byColumn.get(b.column);
+    if (!c || b.value.kind === 'nil') return 5;
+    switch (c.kind) {
+      case 'hashes': return b.op === '==' ? 0 : 9;
+      case 'bytes': return b.op === '==' ? 1 : 3;
+      case 'hash': case 'elements': return 2;
+      case 'bool': return 4;
+      case 'bins': return b.op === '==' ? 6 : 7;
+      default: return 8;
+    }
+  }
 
   async function test(t: Test): Promise<Bitmap> {
     const key = cache ? testKey(t) : undefined;
@@ -109,6 +128,10 @@ export function planner(entry: SchemaEntry, reader: IndexReader, cache?: PlanCac
         if (t.op !== '==' || t.value.kind !== 'string') return valid;
         return reader.bitmap(c, hashString(t.value.value) & (c.buckets! - 1));
       }
+      case 'hashes': {
+        if (t.op !== '==' || t.value.kind !== 'string') return valid;
+        return new RoaringBitmap32(await reader.rowsOfHash(c, hashString(t.value.value)));
+      }
       case 'elements': {
         if (t.op !== 'ni' || t.value.kind !== 'string') return valid;
         return reader.bitmap(c, hashString(t.value.value) & (c.buckets! - 1));
@@ -150,7 +173,11 @@ export function planner(entry: SchemaEntry, reader: IndexReader, cache?: PlanCac
     else if (t.op === 'in' && t.value.kind === 'subnet') { prefix = t.value.value.address.bytes; bits = t.value.value.bits; }
     else return valid;
     let acc = valid;
-    for (let pos = 0; pos < 16 && pos * 8 < bits; pos++) {
+    // An IPv4 address or subnet (v4-mapped): its 12 fixed leading bytes are shared by every
+    // IPv4 row, so their bitmaps narrow nothing but IPv6 rows, which the exact check drops.
+    let from = 0;
+    if (bits >= 96 && prefix[10] === 0xff && prefix[11] === 0xff && prefix.subarray(0, 10).every((b) => b === 0)) from = 12;
+    for (let pos = from; pos < 16 && pos * 8 < bits; pos++) {
       const have = Math.min(8, bits - pos * 8);
       const byte = prefix[pos]!;
       let m: Bitmap;

@@ -15,7 +15,7 @@ import { conjunctKeys, type HitCache } from '../index/hits.js';
 import { planner } from '../index/plan.js';
 import type { Bound, Query, SchemaFilter, Test } from '../query/index.js';
 import type { Catalog } from './catalog.js';
-import { schemaFromJson, type PartitionMeta, type PartitionSchema, type Synopsis } from './partition.js';
+import { bloomHas, schemaFromJson, type PartitionMeta, type PartitionSchema, type Synopsis } from './partition.js';
 
 export interface LookupOptions {
   /** Stop after this many events; partitions are then read newest first (on this thread). */
@@ -233,6 +233,13 @@ function keysOf(s: Synopsis): Bitmap | undefined {
   return k;
 }
 
+const bloomCache = new WeakMap<Synopsis, Uint8Array>();
+function bloomOf(s: Synopsis): Uint8Array {
+  let b = bloomCache.get(s);
+  if (!b) { b = new Uint8Array(Buffer.from(s.bloom!, 'base64')); bloomCache.set(s, b); }
+  return b;
+}
+
 function testMayMatch(t: Test, s: Synopsis | undefined, rows: number): boolean {
   if (!s) return true;
   const v = t.value;
@@ -248,6 +255,7 @@ function testMayMatch(t: Test, s: Synopsis | undefined, rows: number): boolean {
       default: return true;
     }
   }
+  if (s.bloom !== undefined && t.op === '==' && v.kind === 'string') return bloomHas(bloomOf(s), hashString(v.value));
   const keys = keysOf(s);
   if (!keys) return true;
   if (s.buckets === undefined && t.field.type.kind !== 'address') return true;

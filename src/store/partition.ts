@@ -27,6 +27,41 @@ export interface Synopsis {
   readonly keys?: string;
   /** The bucket count the keys of a hash or element index are taken modulo. */
   readonly buckets?: number;
+  /** A Bloom filter of a high-cardinality string column's value hashes (bloomHas), base64; only while it stays small. */
+  readonly bloom?: string;
+}
+
+/** Largest Bloom filter kept in the catalog, in bytes: bigger ones would cost every query more to load than an index probe. */
+export const MAX_BLOOM_BYTES = 16 << 10;
+const BLOOM_PROBES = 3;
+
+/** The bit positions of a hash in a Bloom filter of `bits` (a power of two), by double hashing. */
+function bloomBits(h: number, bits: number, out: Uint32Array): void {
+  const h2 = (Math.imul(h ^ (h >>> 16), 0x45d9f3b) | 1) >>> 0;
+  for (let i = 0; i < BLOOM_PROBES; i++) out[i] = (h + Math.imul(i, h2)) & (bits - 1);
+}
+
+const probe = new Uint32Array(BLOOM_PROBES);
+export function bloomHas(bloom: Uint8Array, h: number): boolean {
+  bloomBits(h, bloom.length * 8, probe);
+  for (let i = 0; i < BLOOM_PROBES; i++) if ((bloom[probe[i]! >>> 3]! & (1 << (probe[i]! & 7))) === 0) return false;
+  return true;
+}
+
+/** About 10 bits per distinct hash (a few percent false positives); undefined when that exceeds MAX_BLOOM_BYTES. */
+function bloomOf(sorted: Uint32Array): Uint8Array | undefined {
+  let distinct = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
+  let bytes = 8;
+  while (bytes * 8 < distinct * 10) bytes <<= 1;
+  if (bytes > MAX_BLOOM_BYTES) return undefined;
+  const bloom = new Uint8Array(bytes);
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0 && sorted[i] === sorted[i - 1]) continue;
+    bloomBits(sorted[i]!, bytes * 8, probe);
+    for (let k = 0; k < BLOOM_PROBES; k++) bloom[probe[k]! >>> 3]! |= 1 << (probe[k]! & 7);
+  }
+  return bloom;
 }
 
 /** A schema as JSON: types in their text form (formatType/parseType). */
@@ -236,7 +271,8 @@ function compactRange(d: arrow.Data, begin: number, n: number): arrow.Data {
 }
 
 function synopsisOf(index: ColumnIndex, nulls: number): Synopsis {
-  const base: { nulls: number; min?: number; max?: number; keys?: string; buckets?: number } = { nulls };
+  const base: { nulls: number; min?: number; max?: number; keys?: string; buckets?: number; bloom?: string } = { nulls };
+  if (index.sortedHashes) { const bloom = bloomOf(index.sortedHashes); if (bloom) base.bloom = Buffer.from(bloom).toString('base64'); }
   if (index.buckets !== undefined) base.buckets = index.buckets;
   if (index.min !== undefined) { base.min = index.min; base.max = index.max!; }
   if (index.kind === 'hash' || index.kind === 'elements' || index.kind === 'bytes') {

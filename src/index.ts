@@ -42,3 +42,7 @@ export type { DataMessage } from './broker/message.js';
 export { broker, ZeekEvent } from './broker/index.js';
 export type { BrokerData } from './broker/data.js';
 export { encodeData, decodeData, dataToJson, parseData, toBroker, fromBroker, BrokerFormatError, BrokerJsonError, BrokerConversionError } from './broker/index.js';
+
+// The store: historical queries over a store directory (flow import writes one).
+export { StoreReader, StoreWriter, DEFAULT_DB } from './store/store.js';
+export { emptyStats, type LookupOptions, type LookupResult, type LookupStats } from './store/lookup.js';

@@ -102,6 +102,7 @@ export interface QueryOptions {
   db: string;
   format: string;
   limit?: string | undefined;
+  threads?: string | undefined;
   output: string;
 }
 
@@ -110,9 +111,10 @@ export async function queryCommand(expr: string, opts: QueryOptions, signal?: Ab
   const sinkSpec = findComponent('sink', opts.format);
   if (!sinkSpec || opts.format === 'archive') throw new Error(`unknown output format '${opts.format}'; one of: ${types('sink', ['archive', 'channel'])}`);
   const limit = count(opts.limit, '--limit');
+  const threads = count(opts.threads, '--threads');
   await openStore(opts.db);
   const nodes = [
-    nodeOf('store', findComponent('source', 'store')!, { dir: opts.db, query: expr, ...(limit !== undefined ? { limit } : {}) }, []),
+    nodeOf('store', findComponent('source', 'store')!, { dir: opts.db, query: expr, ...(limit !== undefined ? { limit } : {}), ...(threads !== undefined ? { threads } : {}) }, []),
     nodeOf('out', sinkSpec, { path: opts.output }, ['store']),
   ];
   await runPipeline({ file: '<flow query>', baseDir: process.cwd(), nodes }, {
@@ -212,6 +214,7 @@ export function registerStoreCommands(program: Command): void {
     .option('-f, --format <format>', 'output format: json, zeek-tsv, zeek-json, csv, ascii, arrow, pcap', 'ascii')
     .option('-o, --output <file>', 'write to a file instead of standard output', '-')
     .option('-n, --limit <n>', 'at most this many events, newest partitions first')
+    .option('--threads <n>', 'threads that look partitions up in parallel (default: all cores)')
     .addHelpText('after', '\nExample:\n  flow query \'id.resp_p == 53 && duration > 1s\' --format json --limit 10')
     .action(async (query: string, opts: QueryOptions) => {
       const stop = new StopSignals();

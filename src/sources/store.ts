@@ -15,6 +15,7 @@ export const storeSourceOptions = z.strictObject({
   dir: z.string().min(1).default(DEFAULT_DB).describe('store directory (relative to the pipeline file)'),
   query: z.string().min(1).default('#type != ""').describe('the events to read, in the query language (default: all)'),
   limit: z.number().int().positive().optional().describe('at most this many events, newest partitions first'),
+  threads: z.number().int().positive().optional().describe('threads that look partitions up in parallel (default: all cores; results stay in id order)'),
   window: z.number().int().positive().default(8).describe('batches in flight before reading pauses until sinks acknowledge (backpressure)'),
 });
 export type StoreSourceOptions = z.output<typeof storeSourceOptions>;
@@ -33,7 +34,7 @@ export function storeSource(options: StoreSourceOptions, ctx: NodeContext) {
   const query = compileQuery(options.query);
   return sourceShell(ctx, options, async (shell) => {
     const store = await openStore(resolve(ctx.baseDir, options.dir));
-    for await (const r of store.query(query, { limit: options.limit, signal: shell.signal })) {
+    for await (const r of store.query(query, { limit: options.limit, threads: options.threads, signal: shell.signal })) {
       if (!(await shell.emit(r.schema, r.data, 0, { ids: r.ids }))) return;
     }
   });

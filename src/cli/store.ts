@@ -61,7 +61,9 @@ export async function importCommand(format: string, files: readonly string[], op
       inputs.push(name);
     }
     nodes.push(nodeOf('archive', findComponent('sink', 'archive')!, {
-      dir: writer.dir, partition_size: partitionSize, log_partitions: opts.verbose === true,
+      // Files arrive as fast as they parse: partitions are cut by size, a stalled source or
+      // the end of input, not by the timer meant for slow streams (which would halve them on a busy machine).
+      dir: writer.dir, partition_size: partitionSize, flush_ms: 60_000, log_partitions: opts.verbose === true,
       ...(opts.fields ? { fields: opts.fields.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     }, inputs));
     const pipeline: Pipeline = { file: '<flow import>', baseDir: process.cwd(), nodes };

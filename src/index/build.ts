@@ -143,6 +143,13 @@ export function binOf(bounds: Float64Array, x: number): number {
   return lo;
 }
 
+/** Row lists of the bit slices, reused from column to column (roaring copies what it takes). */
+let scratch: Uint32Array[] = [];
+function sliceScratch(slices: number, n: number): Uint32Array[] {
+  if (scratch.length < slices || (scratch[0]?.length ?? 0) < n) scratch = Array.from({ length: Math.max(slices, scratch.length) }, () => new Uint32Array(Math.max(n, scratch[0]?.length ?? 0)));
+  return scratch;
+}
+
 function buildBins(type: Type, data: arrow.Data, n: number): ColumnIndex {
   const values = numericValues(type, data);
   // Bounds from a strided sample (sorting every value costs more than the rest of the
@@ -169,11 +176,9 @@ function buildBins(type: Type, data: arrow.Data, n: number): ColumnIndex {
   }
   let slices = 1;
   while ((1 << slices) <= bounds.length) slices++;
-  const perSlice: Uint32Array[] = [];
+  // Each row goes straight into the row lists of its bin's set bits (count trailing zeros).
+  const perSlice = sliceScratch(slices, n);
   const fill = new Uint32Array(slices);
-  const bins = new Uint16Array(n);
-  const counts = new Uint32Array(slices);
-  // Visit only the set bits of each bin (count trailing zeros), twice: count, then fill.
   // A grid over [min, max] narrows each value's binary search to the bounds of its cell
   // (most cells hold none or one bound, so most values need no search at all).
   const cells = 1 << 16;
@@ -202,16 +207,10 @@ function buildBins(type: Type, data: arrow.Data, n: number): ColumnIndex {
     }
     // Rounding at a cell's edge can put a value beside its cell: check, and search it all then.
     if ((b > 0 && bounds[b - 1]! > v) || (b < bounds.length && bounds[b]! <= v)) b = binOf(bounds, v);
-    bins[i] = b;
-    while (b !== 0) { const low = b & -b; counts[31 - Math.clz32(low)]!++; b ^= low; }
-  }
-  for (let s = 0; s < slices; s++) perSlice.push(new Uint32Array(counts[s]!));
-  for (let i = 0; i < n; i++) {
-    let b = bins[i]!;
     while (b !== 0) { const low = b & -b; const s = 31 - Math.clz32(low); perSlice[s]![fill[s]!++] = i; b ^= low; }
   }
   const bitmaps = new Map<number, Bitmap>();
-  perSlice.forEach((rows, s) => bitmaps.set(s, finish(new RoaringBitmap32(rows))));
+  for (let s = 0; s < slices; s++) bitmaps.set(s, finish(new RoaringBitmap32(perSlice[s]!.subarray(0, fill[s]!))));
   const range = valid > 0 ? { min, max } : {};
   return { kind: 'bins', valid: validBitmap(data, n), bitmaps, bounds, slices, ...range };
 }

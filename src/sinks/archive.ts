@@ -93,9 +93,12 @@ export class ArchiveSink implements Sink {
     this.held = [];
     this.rows = 0;
     for (const h of part) h.batch.ack.pressure?.unpark();
+    // Written at once (several partitions may be built in parallel), settled in order.
+    const written = this.store.append(part.map((h) => h.batch), this.options.fields ? { fields: this.options.fields } : {});
+    written.catch(() => {});
     this.chain = this.chain.then(async () => {
       try {
-        const meta = await this.store.append(part.map((h) => h.batch), this.options.fields ? { fields: this.options.fields } : {});
+        const meta = await written;
         this.ctx.stats.bytes += meta.bytes;
         if (this.options.log_partitions) this.ctx.log(`partition ${meta.name} on disk: ${meta.events} events, ids ${meta.idMin}..${meta.idMax}`);
         for (const h of part) h.done();

@@ -28,9 +28,12 @@ export type LookupReply =
   | { readonly id: number; readonly kind: 'done'; readonly stats: LookupStats }
   | { readonly id: number; readonly kind: 'error'; readonly message: string };
 
-/** The cores lookups use by default. */
+/**
+ * The lookup threads used by default: one per core but one, which assembles the results
+ * (on two cores, lookups run on the calling thread: moving results costs more than it saves).
+ */
 export function lookupThreads(): number {
-  return availableParallelism();
+  return Math.max(1, availableParallelism() - 1);
 }
 
 interface Pending {

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { HitCache } from '../index/hits.js';
 import { lookup, wantedSchemas, type LookupOptions, type LookupResult, type LookupStats } from './lookup.js';
 import { lookupThreads, parallelLookup } from './pool.js';
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker, workerBeside } from '../data/threads.js';
 import { toWire, type WireData } from '../data/transfer.js';
@@ -105,39 +106,58 @@ export class StoreWriter {
 
   /**
    * Writes the batches as one new partition and records it; resolves once both are
-   * durable. The partition is built on the writer's own thread (the batches are copied there).
+   * durable. Partitions are built on writer threads (the batches are copied there), several
+   * at once when appends come faster than one thread writes; the catalog records them in
+   * the order they were appended.
    */
-  async append(batches: readonly Batch[], options: WriteOptions = this.options): Promise<PartitionMeta> {
-    const last = this.catalog.partitions[this.catalog.partitions.length - 1];
-    const name = String((last ? Number(last.name) : 0) + 1).padStart(10, '0');
-    const meta = await this.writeOnThread(name, batches, options);
-    const catalog: Catalog = { version: 1, partitions: [...this.catalog.partitions, meta] };
-    await saveCatalog(this.dir, catalog);
-    this.catalog = catalog;
-    return meta;
+  append(batches: readonly Batch[], options: WriteOptions = this.options): Promise<PartitionMeta> {
+    if (this.lastName === undefined) { const last = this.catalog.partitions[this.catalog.partitions.length - 1]; this.lastName = last ? Number(last.name) : 0; }
+    const name = String(++this.lastName).padStart(10, '0');
+    const written = this.writeOnThread(name, batches, options);
+    const recorded = this.recording.then(async () => {
+      const meta = await written;
+      const catalog: Catalog = { version: 1, partitions: [...this.catalog.partitions, meta] };
+      await saveCatalog(this.dir, catalog);
+      this.catalog = catalog;
+      return meta;
+    });
+    this.recording = recorded.then(() => {}, () => {});
+    return recorded;
   }
 
-  private thread: { worker: Worker; pending: Map<number, { resolve: (m: PartitionMeta) => void; reject: (e: Error) => void }> } | undefined;
+  private lastName: number | undefined;
+  private recording: Promise<void> = Promise.resolve();
+  private readonly threads: ({ worker: Worker; pending: Map<number, { resolve: (m: PartitionMeta) => void; reject: (e: Error) => void }> } | undefined)[] = [];
   private nextJob = 0;
 
-  private writeOnThread(name: string, batches: readonly Batch[], options: WriteOptions): Promise<PartitionMeta> {
-    if (!this.thread) {
+  /** Writer threads: as many as cores, at most two (each holds a partition in memory). */
+  private thread(job: number): NonNullable<StoreWriter['threads'][number]> {
+    const count = Math.min(2, availableParallelism());
+    const k = job % count;
+    let t = this.threads[k];
+    if (!t) {
       const worker = spawnWorker(workerBeside(import.meta.url, 'writer-worker'));
       const pending = new Map<number, { resolve: (m: PartitionMeta) => void; reject: (e: Error) => void }>();
-      const fail = (err: Error) => { for (const p of pending.values()) p.reject(err); pending.clear(); this.thread = undefined; };
+      const fail = (err: Error) => { for (const p of pending.values()) p.reject(err); pending.clear(); if (this.threads[k] === t) this.threads[k] = undefined; };
       worker.on('message', (r: WriteReply) => {
         const p = pending.get(r.id);
         if (!p) return;
         pending.delete(r.id);
         if ('meta' in r) p.resolve(r.meta);
-        else p.reject(new Error(`${this.dir}: writing partition ${name} failed: ${r.error}`));
+        else p.reject(new Error(`${this.dir}: writing a partition failed: ${r.error}`));
         if (pending.size === 0) worker.unref();
       });
-      worker.on('error', (err) => fail(new Error(`${this.dir}: the partition writer thread failed: ${err.message}`)));
-      worker.on('exit', (code) => fail(new Error(`${this.dir}: the partition writer thread exited with status ${code}`)));
-      this.thread = { worker, pending };
+      worker.on('error', (err) => fail(new Error(`${this.dir}: a partition writer thread failed: ${err.message}`)));
+      worker.on('exit', (code) => fail(new Error(`${this.dir}: a partition writer thread exited with status ${code}`)));
+      t = { worker, pending };
+      this.threads[k] = t;
     }
-    const { worker, pending } = this.thread;
+    return t;
+  }
+
+  private writeOnThread(name: string, batches: readonly Batch[], options: WriteOptions): Promise<PartitionMeta> {
+    const id = this.nextJob++;
+    const { worker, pending } = this.thread(id);
     const schemas: SchemaJson[] = [];
     const bySignature = new Map<string, number>();
     const wire = batches.map((b) => {
@@ -146,7 +166,6 @@ export class StoreWriter {
       if (k === undefined) { k = schemas.length; schemas.push(schemaToJson(b.schema)); bySignature.set(sig, k); }
       return { schema: k, length: b.data.numRows, columns: b.data.data.children.map((c) => toWire(c, new Set())), starts: b.ids.starts, lengths: b.ids.lengths };
     });
-    const id = this.nextJob++;
     return new Promise<PartitionMeta>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.ref();
@@ -158,7 +177,8 @@ export class StoreWriter {
   close(): void {
     if (--this.users > 0) return;
     openWriters.delete(this.dir);
-    if (this.thread) { void this.thread.worker.terminate(); this.thread = undefined; }
+    for (const t of this.threads) if (t) void t.worker.terminate();
+    this.threads.length = 0;
     this.unlock();
   }
 }

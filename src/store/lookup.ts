@@ -15,6 +15,7 @@ import { conjunctKeys, type HitCache } from '../index/hits.js';
 import { planner } from '../index/plan.js';
 import type { Bound, Query, SchemaFilter, Test } from '../query/index.js';
 import type { Catalog } from './catalog.js';
+import { ArrowFile } from './arrow-file.js';
 import { bloomHas, schemaFromJson, type PartitionMeta, type PartitionSchema, type Synopsis } from './partition.js';
 
 export interface LookupOptions {
@@ -106,6 +107,7 @@ export async function* lookupPartition(dir: string, p: PartitionMeta, query: Que
   if (wanted.length === 0) return;
   if (stats) stats.opened++;
   const files: FileHandle[] = [];
+  const syncFiles: ArrowFile[] = [];
   const hits = options.cache?.partition(p.name);
   let emitted = 0;
   try {
@@ -128,11 +130,9 @@ export async function* lookupPartition(dir: string, p: PartitionMeta, query: Que
         const table = arrow.tableFromIPC(await readFile(path));
         readBatch = async (i) => table.batches[i] ?? null;
       } else {
-        const afh = await open(path, 'r');
-        files.push(afh);
-        const reader = await arrow.RecordBatchReader.from(afh as never) as unknown as arrow.AsyncRecordBatchFileReader;
-        await reader.open();
-        readBatch = (i) => reader.readRecordBatch(i);
+        const file = ArrowFile.open(path);
+        syncFiles.push(file);
+        readBatch = async (i) => file.readBatch(i);
       }
       const ids = idsOf(entry);
       const conjuncts = conjunctKeys(filter.bound);
@@ -188,6 +188,7 @@ export async function* lookupPartition(dir: string, p: PartitionMeta, query: Que
     }
   } finally {
     for (const f of files) await f.close().catch(() => {});
+    for (const f of syncFiles) f.close();
   }
 }
 

@@ -5,7 +5,7 @@
 // scan of the same events in memory and next to DuckDB over the same TSV loaded into a
 // table. Appends bench/results/store.csv and draws bench/results/store.svg.
 //
-// usage: node --import tsx bench/store/run.ts [--rows 1000000] [--seed 1] [--runs 9] [--no-duckdb]
+// usage: node --import tsx bench/store/run.ts [--rows 1000000] [--seed 1] [--runs 9] [--no-duckdb] [--import-only]
 
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -45,6 +45,9 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       runs: { type: 'string', default: '9' },
       'no-duckdb': { type: 'boolean', default: false },
+      'import-only': { type: 'boolean', default: false },
+      reuse: { type: 'string' },
+      only: { type: 'string' },
     },
   });
   const runs = Number(values.runs);
@@ -53,9 +56,11 @@ async function main(): Promise<void> {
   console.log(`input: ${relative(repo, log.path)} (${grouped(log.rows)} rows, ${grouped(log.bytes / 1e6, 1)} MB)`);
 
   // (a) import vs parse-only, each in its own process after one warm-up parse (page cache).
-  worker(['--mode', 'parse', '--file', log.path]);
-  const parse = worker(['--mode', 'parse', '--file', log.path]);
-  const imp = worker(['--mode', 'import', '--file', log.path, '--db', db]);
+  // --reuse=1 queries the store of an earlier run (no import figures), --only NAME,... runs only those queries.
+  const reuse = values.reuse !== undefined;
+  if (!reuse) worker(['--mode', 'parse', '--file', log.path]);
+  const parse = reuse ? { rows: 0, seconds: NaN, peak_rss_mb: 0 } : worker(['--mode', 'parse', '--file', log.path]);
+  const imp = reuse ? { rows: 0, seconds: NaN, peak_rss_mb: 0 } : worker(['--mode', 'import', '--file', log.path, '--db', db]);
   const status = await storeStatus(db);
   const importRatio = rate(imp.rows, imp.seconds) / rate(parse.rows, parse.seconds);
   console.log(formatTable(['pass', 'seconds', 'events/s', 'peak RSS MB'], [
@@ -65,6 +70,17 @@ async function main(): Promise<void> {
   console.log(`import / parse-only = ${importRatio.toFixed(3)} (goal >= 0.5)`);
   console.log(`on disk: ${grouped(status.bytes / status.events, 1)} bytes/event (input ${grouped(log.bytes / log.rows, 1)}), index ${grouped(status.indexBytes / status.events, 1)} bytes/event`);
   console.log(formatTable(['index type', 'bytes/event'], Object.entries(status.indexBytesPerType).map(([k, v]) => [k, (v / status.events).toFixed(2)])));
+
+  if (values['import-only']) {
+    const m = machineInfo();
+    const file = appendResult('store-import', {
+      time: runTimestamp(), commit: m.commit, node: m.node, cpu: m.cpu, cores: m.cores, load_1m: m.load_1m, rows: log.rows, bytes: log.bytes,
+      parse_events_s: rate(parse.rows, parse.seconds), import_events_s: rate(imp.rows, imp.seconds), import_ratio: importRatio,
+      import_peak_rss_mb: imp.peak_rss_mb, partitions: status.partitions, disk_bytes_per_event: status.bytes / status.events, index_bytes_per_event: status.indexBytes / status.events,
+    });
+    console.log(`\nwrote ${relative(repo, file)}`);
+    return;
+  }
 
   // Needle values from the stored events themselves (a record batch of a middle partition).
   const reader0 = await StoreReader.open(db);
@@ -87,8 +103,13 @@ async function main(): Promise<void> {
   let addr = sample[0]!, fewest = Infinity;
   for (const a of sample) { const n = await countOf(`id.resp_h == ${a}`); if (n > 0 && n < fewest) { fewest = n; addr = a; } }
   const uid = String(probe.uid);
-  // The /24 of the needle address: a subnet of outside hosts, not the busy internal ones.
-  const net24 = `${addr.split('.').slice(0, 3).join('.')}.0/24`;
+  // The needle /24: the one with the fewest events among the sample's (a subnet of outside hosts, not a busy internal one).
+  let net24 = `${addr.split('.').slice(0, 3).join('.')}.0/24`, fewest24 = Infinity;
+  for (const a of sample.slice(0, 20)) {
+    const net = `${a.split('.').slice(0, 3).join('.')}.0/24`;
+    const n = await countOf(`id.resp_h in ${net}`);
+    if (n > 0 && n < fewest24) { fewest24 = n; net24 = net; }
+  }
   const first = BigInt(parts[0]!.schemas[0]!.timeMin!);
   const last = BigInt(parts[parts.length - 1]!.schemas[0]!.timeMax!);
   const t0 = first + (last - first) / 2n;
@@ -97,11 +118,13 @@ async function main(): Promise<void> {
   const queries: { name: string; vast: string; sql: string }[] = [
     { name: 'address', vast: `id.resp_h == ${addr}`, sql: `"id.resp_h" = '${addr}'` },
     { name: 'uid', vast: `uid == "${uid}"`, sql: `uid = '${uid}'` },
-    { name: '/24 subnet', vast: `id.resp_h in ${net24}`, sql: `"id.resp_h" LIKE '${net24.slice(0, -4)}.%'` },
+    { name: '/24 subnet', vast: `id.resp_h in ${net24}`, sql: `"id.resp_h" LIKE '${net24.slice(0, -4)}%'` },
     { name: 'port', vast: 'id.resp_p == 22', sql: '"id.resp_p" = 22' },
     { name: '1% time range', vast: `ts >= ${iso(t0)} && ts < ${iso(t1)}`, sql: `ts >= ${Number(t0 / 1000n) / 1e6} AND ts < ${Number(t1 / 1000n) / 1e6}` },
     { name: 'broad (~50%)', vast: 'proto == "udp"', sql: `proto = 'udp'` },
   ];
+  const only = values.only?.split(',');
+  if (only) queries.splice(0, queries.length, ...queries.filter((q) => only.includes(q.name)));
   // Refinement: a query, then the same with one more conjunct on the same reader (its hits cached).
   const refineFirst = 'id.resp_p == 22 && id.orig_h in 10.0.0.0/8';
   const refineMore = `${refineFirst} && duration > 10s`;
@@ -162,6 +185,13 @@ async function main(): Promise<void> {
   }
   console.log(`\nqueries over ${grouped(log.rows)} events (${runs} timed runs each; store = fresh reader: catalog + index + exact check, on the default ${cores} lookup thread(s) and on all ${allCores} cores; scan = read every partition's Arrow file + where${duck ? `; DuckDB ${duck.version} over a table loaded in ${duck.load_seconds.toFixed(1)} s` : ''})`);
   console.log(formatTable(['query', 'hits', 'store p50 ms', 'p95 ms', `${allCores} threads p50 ms`, 'scan ms', 'scan ÷ store', 'DuckDB ms (hits)', 'DuckDB ÷ store'], rowsOut));
+
+  if (only) {
+    const m = machineInfo();
+    const file = appendResult('store-only', { time: runTimestamp(), commit: m.commit, load_1m: m.load_1m, rows: log.rows, runs, ...csv });
+    console.log(`\nwrote ${relative(repo, file)}`);
+    return;
+  }
 
   // Refinement: first query, then the refined one on the same reader, next to the refined one on a fresh reader.
   const firstSecs: number[] = [], refinedSecs: number[] = [], coldSecs: number[] = [];

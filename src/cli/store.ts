@@ -55,9 +55,13 @@ export async function importCommand(format: string, files: readonly string[], op
     // A source may hold a whole partition in flight (the archive acks only written partitions).
     const shape = spec.options as unknown as { shape?: Record<string, unknown> };
     const hasWindow = shape.shape !== undefined && 'window' in shape.shape;
+    // Enough batches for three partitions: one gathering while two are written. More would
+    // let a fast parser read the whole input ahead into memory.
+    const batchSize = (spec.options.safeParse({ path: '-' }).data as { batch_size?: number } | undefined)?.batch_size ?? 1024;
+    const window = Math.ceil((3 * partitionSize) / batchSize) + 2;
     for (const [i, file] of files.entries()) {
       const name = `in${i + 1}`;
-      nodes.push(nodeOf(name, spec, { path: file, ...(hasWindow ? { window: Math.ceil(partitionSize / 1024) + 2 } : {}) }, []));
+      nodes.push(nodeOf(name, spec, { path: file, ...(hasWindow ? { window } : {}) }, []));
       inputs.push(name);
     }
     nodes.push(nodeOf('archive', findComponent('sink', 'archive')!, {

@@ -41,4 +41,5 @@ export type { Subscriber as BrokerSubscriber } from './broker/subscriber.js';
 export type { DataMessage } from './broker/message.js';
 export { broker, ZeekEvent } from './broker/index.js';
 export type { BrokerData } from './broker/data.js';
+export type { TlsOptions as BrokerTlsOptions, TlsCertificateOptions as BrokerTlsCertificateOptions, TlsMode as BrokerTlsMode } from './broker/tls.js';
 export { encodeData, decodeData, dataToJson, parseData, toBroker, fromBroker, BrokerFormatError, BrokerJsonError, BrokerConversionError } from './broker/index.js';

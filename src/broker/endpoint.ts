@@ -8,9 +8,11 @@ import { DataMessage } from './message.js';
 import { Subscriber } from './subscriber.js';
 import { checkTopic, extendFilter, isInternal, matches } from './topics.js';
 import net from 'node:net';
+import tls from 'node:tls';
 import { NativePeer, dial } from './native.js';
+import { acceptedTlsProblem, describeTlsFailure, tlsSettings, type TlsMode, type TlsOptions, type TlsSettings } from './tls.js';
 import { connectWebSocket, listenWebSocket, type WebSocketListener } from './websocket.js';
-import { EndpointId, type ErrorCode } from './wire.js';
+import { EndpointId, MAGIC, encodeHandshake, errorCode, frame, type ErrorCode } from './wire.js';
 import { ZeekEvent } from './zeek.js';
 
 /** Broker's status codes (`broker::sc`) as status subscribers report them. */
@@ -27,6 +29,8 @@ export interface PeerInfo {
   readonly kind: 'native' | 'websocket' | 'websocket-client';
   readonly address: string;
   readonly port: number;
+  /** For native peers over TLS: anonymous ECDH or with verified certificates. */
+  readonly tls?: TlsMode;
 }
 
 /** What a status subscriber yields: a status change, or an error with Broker's code name. */
@@ -41,6 +45,14 @@ export interface EndpointOptions {
   readonly queueSize?: number;
   /** Largest WebSocket message or native frame accepted, in bytes (default 16 MiB); larger ones close that connection. */
   readonly maxMessageSize?: number;
+  /**
+   * TLS for native peering (accepted and made connections alike), as Broker configures
+   * it: `true` (or `{}`) for anonymous ECDH TLS, Zeek's default without certificates;
+   * certificate options (`certificate`, `key`, `passphrase`, `cafile`, `capath`, as
+   * Broker's `broker.ssl.*`) for TLS where both sides verify the other's certificate.
+   * Default: plain TCP (Broker's `disable_ssl`). Files are read when the endpoint is made.
+   */
+  readonly tls?: TlsOptions;
 }
 
 export interface PeerOptions {
@@ -74,6 +86,8 @@ export class Endpoint {
   readonly gate = new Gate();
   readonly queueSize: number;
   readonly maxMessageSize: number;
+  /** The TLS settings of native peering; undefined for plain TCP. */
+  readonly tls: TlsSettings | undefined;
   private readonly subscribers = new Map<Subscriber<DataMessage>, readonly string[]>();
   private readonly statusSubscribers = new Set<Subscriber<StatusEvent>>();
   private readonly links = new Set<Link>();
@@ -91,6 +105,7 @@ export class Endpoint {
     this.id = options.id ? EndpointId.parse(options.id) : EndpointId.random();
     this.queueSize = options.queueSize ?? 1024;
     this.maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
+    this.tls = options.tls === undefined ? undefined : tlsSettings(options.tls);
   }
 
   get isShutDown(): boolean {
@@ -162,7 +177,24 @@ export class Endpoint {
   /** Accepts native Broker peers on host:port (port 0 picks one). Returns the port. */
   async listen(host = '127.0.0.1', port = 0): Promise<number> {
     this.checkOpen('listen');
-    const server = net.createServer((socket) => { this.adopt(socket, true); });
+    const secure = this.tls;
+    let server: net.Server;
+    if (secure) {
+      server = tls.createServer(secure.server, (socket) => {
+        const problem = acceptedTlsProblem(socket, secure.mode);
+        if (problem === undefined) { this.adopt(socket, true); return; }
+        // Tell the peer why in Broker's terms (drop_conn, as before a hello), then close.
+        this.error('peer_invalid', `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}: ${problem}`);
+        socket.end(frame(encodeHandshake({ type: 'drop_conn', magic: MAGIC, sender: this.id, code: errorCode('peer_invalid'), description: problem })));
+        setTimeout(() => socket.destroy(), 1000).unref();
+      });
+      // The socket is gone by now (no address): name the listener instead.
+      server.on('tlsClientError', (e: Error) => {
+        this.error('peer_incompatible', `listener ${host}:${(server.address() as net.AddressInfo | null)?.port ?? port}: a peer's ${describeTlsFailure(e, secure.mode)}`);
+      });
+    } else {
+      server = net.createServer((socket) => { this.adopt(socket, true); });
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(new Error(`cannot listen for Broker peers on ${host}:${port}: ${e.message}`)));
       server.listen(port, host, () => resolve());
@@ -205,10 +237,13 @@ export class Endpoint {
   private async connectNative(host: string, port: number, retry: number): Promise<PeerInfo> {
     let socket: net.Socket;
     try {
-      socket = await dial(host, port);
+      socket = await dial(host, port, this.tls);
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'ECONNREFUSED';
-      throw Object.assign(new Error(`peer ${host}:${port}: ${(e as Error).message}`), { code });
+      const message = `peer ${host}:${port}: ${(e as Error).message}`;
+      // A TLS failure will not go away by retrying blindly: status subscribers hear of it.
+      if ((e as { tls?: boolean }).tls) this.error('peer_incompatible', message);
+      throw Object.assign(new Error(message), { code });
     }
     return new Promise<PeerInfo>((resolve, reject) => {
       let peered = false;
@@ -238,7 +273,7 @@ export class Endpoint {
 
   private adopt(socket: net.Socket, acceptor: boolean, out?: { address: string; port: number; peered(p: NativePeer): void; gone(removed: boolean, reason: string): void }): void {
     if (this.stopped) { socket.destroy(); return; }
-    const peer = new NativePeer(this, socket, acceptor, { maxFrameSize: this.maxMessageSize },
+    const peer = new NativePeer(this, socket, acceptor, { maxFrameSize: this.maxMessageSize, ...(this.tls ? { tls: this.tls.mode } : {}) },
       (p) => {
         if (out) p.info = { ...p.info, address: out.address, port: out.port };
         this.gate.addInput(p);

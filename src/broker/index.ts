@@ -10,4 +10,5 @@ export { ZeekEvent } from './zeek.js';
 export { DataMessage } from './message.js';
 export { Endpoint } from './endpoint.js';
 export type { EndpointOptions, PeerInfo, StatusCode, StatusEvent } from './endpoint.js';
+export type { TlsOptions, TlsCertificateOptions, TlsMode } from './tls.js';
 export { Subscriber } from './subscriber.js';

@@ -3,10 +3,12 @@
 // data routed by topic, routing updates, ping/pong, BYE to unpeer. One connection each.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { ByteReader, ByteWriter } from './bin.js';
 import type { Endpoint, Link, PeerInfo } from './endpoint.js';
 import type { Input } from './flow.js';
 import { FrameReader } from './framing.js';
+import { describeTlsFailure, type TlsMode, type TlsSettings } from './tls.js';
 import { DataMessage } from './message.js';
 import {
   DEFAULT_TTL, EndpointId, MAGIC, PROTOCOL_VERSION, RESERVED_TOPIC, decodeEnvelope, decodeHandshake, encodeHandshake, errorCode,
@@ -21,6 +23,8 @@ const FLUSH_BYTES = 256 * 1024;
 export interface NativeOptions {
   /** Largest frame accepted; a larger length closes the connection (default 16 MiB). */
   readonly maxFrameSize: number;
+  /** The TLS mode of the socket (a TLSSocket whose handshake is done), if any. */
+  readonly tls?: TlsMode;
 }
 
 /**
@@ -37,6 +41,7 @@ export class NativePeer implements Link, Input {
   private writable = true;
   private byeToken: Uint8Array | undefined;
   private removing = false;
+  private first = true;
   private added = false;
   private readonly closed: Promise<void>;
   info: PeerInfo;
@@ -50,13 +55,17 @@ export class NativePeer implements Link, Input {
     private readonly onGone: (p: NativePeer, removed: boolean, reason: string) => void,
   ) {
     this.frames = new FrameReader(options.maxFrameSize);
-    this.info = { id: '', kind: 'native', address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
+    this.info = { id: '', kind: 'native', address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0, ...(options.tls ? { tls: options.tls } : {}) };
     this.state = acceptor ? 'await_hello' : 'await_hello_or_version_select';
     socket.setNoDelay(true);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => { this.writable = true; this.endpoint.gate.unblock(this); });
-    socket.on('error', () => { /* reported through 'close' */ });
+    socket.on('error', (e: Error) => {
+      // Reported through 'close'; a TLS alert before peering (a peer rejecting our
+      // certificate after a TLS 1.3 handshake) is the reason worth telling.
+      if (!this.added && options.tls && !this.failure) this.failure = { code: 'peer_invalid', reason: describeTlsFailure(e, options.tls) };
+    });
     socket.on('close', () => this.onClose());
     // The acceptor speaks first with a probe; the connector introduces itself.
     if (acceptor) this.sendHandshake({ type: 'probe', magic: MAGIC });
@@ -138,6 +147,15 @@ export class NativePeer implements Link, Input {
   // ---- receiving -----------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
+    if (this.first) {
+      this.first = false;
+      // A TLS record (handshake 0x16 or alert 0x15, version 3.x) where a frame length
+      // belongs: the peer uses TLS and we do not; say so rather than "frame too large".
+      if (!(this.socket instanceof tls.TLSSocket) && chunk.length >= 2 && (chunk[0] === 0x16 || chunk[0] === 0x15) && chunk[1] === 0x03) {
+        this.fail('peer_incompatible', 'the peer speaks TLS, but this endpoint has TLS off (enable tls, or disable it on the peer)', false);
+        return;
+      }
+    }
     let bodies: Buffer[];
     try {
       bodies = this.frames.push(chunk);
@@ -303,11 +321,32 @@ export class NativePeer implements Link, Input {
   }
 }
 
-/** Connects to host:port; rejects with the socket error (ECONNREFUSED, ...). */
-export function dial(host: string, port: number): Promise<net.Socket> {
+/**
+ * Connects to host:port, over TLS when `secure` is given (resolving once the TLS
+ * handshake is done); rejects with the socket error (ECONNREFUSED, ...) or, for a failed
+ * TLS handshake, an error saying why, with `tls` set.
+ */
+export function dial(host: string, port: number, secure?: TlsSettings): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => { s.removeListener('error', reject); resolve(s); });
-    s.once('error', reject);
+    if (!secure) {
+      const s = net.connect({ host, port });
+      s.once('connect', () => { s.removeListener('error', reject); resolve(s); });
+      s.once('error', reject);
+      return;
+    }
+    let connected = false;
+    const s = tls.connect({ ...secure.client, host, port });
+    s.once('connect', () => { connected = true; });
+    const closed = () => failed(Object.assign(new Error('the connection closed during the TLS handshake'), { code: 'ECONNRESET' }));
+    s.once('secureConnect', () => { s.removeListener('error', failed); s.removeListener('close', closed); resolve(s); });
+    const failed = (e: Error & { code?: string }) => {
+      s.destroy();
+      // Before TCP connected it is a socket error (ECONNREFUSED, ...), retried as such.
+      if (!connected) { reject(e); return; }
+      reject(Object.assign(new Error(describeTlsFailure(e, secure.mode)), { code: e.code, tls: true }));
+    };
+    s.once('error', failed);
+    // A plain-TCP peer may close without a TLS alert when it cannot parse our hello.
+    s.once('close', closed);
   });
 }

@@ -311,6 +311,11 @@ export class NativePeer implements Link, Input {
 
   private onClose(): void {
     const wasPeered = this.added;
+    // An acceptor always speaks first (probe). Closed before it said anything: most likely
+    // a TLS listener (Broker's default) that could not parse our plain hello.
+    if (!this.acceptor && this.first && !this.failure && !this.removing && !(this.socket instanceof tls.TLSSocket)) {
+      this.failure = { code: 'peer_incompatible', reason: 'the peer closed the connection before its first message: it may expect TLS (Broker\'s default; enable tls here, or disable_ssl there)' };
+    }
     this.state = 'closed';
     this.endpoint.gate.unblock(this);
     this.endpoint.gate.removeInput(this);

@@ -39,6 +39,8 @@ class RealBroker {
   private readonly waiters = new Set<() => void>();
   private seen = 0;
   stderr = '';
+  /** The Broker endpoint's id. */
+  id = '';
   readonly exited: Promise<number | null>;
 
   private constructor() {
@@ -55,7 +57,7 @@ class RealBroker {
     const b = new RealBroker();
     try {
       await b.next((l) => l.ready === true);
-      await b.cmd('init', init);
+      b.id = String((await b.cmd('init', init)).id);
     } catch (e) {
       await b.kill();
       throw e;
@@ -149,8 +151,8 @@ const VALUES: [string, BrokerData, string][] = [
   ['port udp', broker.port('53/udp'), '53/udp'],
   ['port icmp', broker.port('8/icmp'), '8/icmp'],
   ['port unknown', broker.port('0/?'), '0/?'],
-  ['timestamp', broker.timestamp(1_700_000_000_123_456_789n), ''],
-  ['timespan', broker.timespan(-1_500_000_001n), ''],
+  ['timestamp', broker.timestamp(1_700_000_000_123_456_789n), '1700000000123456789ns'],
+  ['timespan', broker.timespan(-1_500_000_001n), '-1500000001ns'],
   ['enum', broker.enum('Log::WRITER_ASCII'), 'Log::WRITER_ASCII'],
   ['set', broker.set([broker.string('b'), broker.count(3), broker.count(1), broker.string('a')]), '{1, 3, a, b}'],
   ['table', broker.table([[broker.string('b'), broker.count(2)], [broker.string('a'), broker.vector([broker.boolean(false)])]]), '{a -> (F), b -> 2}'],
@@ -232,8 +234,7 @@ test('every value type: ours decoded by Broker (its to_string), echoed back unch
     for (const [i, [name, v, text]] of VALUES.entries()) {
       const m = await rb.message(`/vf/values/${i}`);
       const [type, str] = m.value as [string, string];
-      if (text) assert.equal(str, text, `${name}: Broker reads it as ${str}`);
-      else console.log(`# ${name}: Broker's to_string ${str} (${type})`);
+      assert.equal(str, text, `${name}: Broker reads it as ${str} (${type})`);
       const e = (await back.get())!;
       assert.equal(e.topic, `/vf/back/vf/values/${i}`);
       assert.ok(equalData(e.data, v), `${name} came back as ${JSON.stringify(e.data, (_, x) => (typeof x === 'bigint' ? `${x}n` : x))}`);
@@ -409,5 +410,108 @@ test('overload: a real Broker flooding our slow subscriber loses nothing; we flo
   } finally {
     await ep.shutdown();
     await rb.stop();
+  }
+});
+
+test('subscriptions made after peering reach the other side (routing updates both ways); 1 MiB values both ways', { skip }, async () => {
+  const rb = await RealBroker.start();
+  const ep = new Endpoint();
+  try {
+    const { port } = await rb.cmd('listen') as { port: number };
+    await ep.peer('127.0.0.1', port);
+    await rb.next((l) => l.status === 'peer_added');
+    const later = ep.makeSubscriber('/vf/later');
+    await rb.cmd('subscribe', { topics: ['/vf/broker-later'] });
+    await new Promise((r) => setTimeout(r, 300));
+    const big = broker.string('z'.repeat(1 << 20));
+    ep.publish('/vf/broker-later/big', big);
+    const m = await rb.message('/vf/broker-later');
+    assert.deepEqual([m.topic, (m.value as string[])[1]!.length], ['/vf/broker-later/big', 1 << 20]);
+    await rb.cmd('publish', { topic: '/vf/later/big', value: wire(big) });
+    assert.ok(equalData((await later.get())!.data, big));
+  } finally {
+    await ep.shutdown();
+    await rb.stop();
+  }
+});
+
+test('relaying: a real Broker between two of ours, and ours between two real Brokers', { skip }, async () => {
+  const rb = await RealBroker.start();
+  const a = new Endpoint(), b = new Endpoint();
+  const atB = b.makeSubscriber('/vf/relay');
+  const r1 = await RealBroker.start(), r2 = await RealBroker.start();
+  const mid = new Endpoint();
+  try {
+    // a -> Broker -> b. Broker announces only its own filter (subscriptions and forward()),
+    // never its peers' (core_actor's broadcast_subscriptions): a relay must forward the topic.
+    const { port } = await rb.cmd('listen') as { port: number };
+    await rb.cmd('forward', { topics: ['/vf/relay'] });
+    await b.peer('127.0.0.1', port);
+    await a.peer('127.0.0.1', port);
+    await new Promise((r) => setTimeout(r, 500));
+    a.publish('/vf/relay/1', broker.count(1));
+    const got = await Promise.race([atB.get(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+    assert.ok(got && equalData(got.data, broker.count(1)), 'a real Broker relays our message to our other endpoint');
+    // Broker rewrites the sender of what it relays to itself ("last hop", core_actor.cc) and
+    // always writes TTL 16: the publisher's id does not survive a Broker hop.
+    assert.deepEqual([String(got.origin?.sender), got.origin?.ttl], [rb.id, 16]);
+    // Broker r1 -> mid (ours) -> Broker r2
+    await r2.cmd('subscribe', { topics: ['/vf/through-us'] });
+    mid.forward('/vf/through-us');
+    const midPort = await mid.listen();
+    assert.equal((await r2.cmd('peer', { host: '127.0.0.1', port: midPort })).ok, true);
+    assert.equal((await r1.cmd('peer', { host: '127.0.0.1', port: midPort })).ok, true);
+    await new Promise((r) => setTimeout(r, 500));
+    await r1.cmd('publish', { topic: '/vf/through-us/1', value: wire(broker.string('via vastflow')) });
+    const m = await r2.message('/vf/through-us');
+    assert.deepEqual(m.value, ['String', 'via vastflow']);
+  } finally {
+    await Promise.all([a.shutdown(), b.shutdown(), mid.shutdown()]);
+    await Promise.all([rb.stop(), r1.stop(), r2.stop()]);
+  }
+});
+
+test('TLS failures against a real Broker are named: wrong certificate either way, TLS against plain', { skip }, async () => {
+  const rogue: TlsCertificateOptions = { certificate: `${TLS_DIR}rogue.pem`, key: `${TLS_DIR}rogue.key`, cafile: `${TLS_DIR}ca.pem` };
+  const rb = await RealBroker.start({ tls: 'certificate', ...tlsFiles('b') });
+  const plain = await RealBroker.start();
+  const ep = new Endpoint({ tls: rogue });
+  try {
+    const { port } = await rb.cmd('listen') as { port: number };
+    // Our rogue certificate against a verifying Broker.
+    const e1 = await ep.peer('127.0.0.1', port).then(() => undefined, (e: Error) => e);
+    console.log(`# our rogue certificate -> Broker: ${e1?.message}`);
+    assert.match(e1?.message ?? 'peered', /^peer 127\.0\.0\.1:\d+: TLS handshake failed: .*(unknown ca|certificate)/i);
+    // Broker's certificate is not vouched for by our CA.
+    const strict = new Endpoint({ tls: { certificate: `${TLS_DIR}a.pem`, key: `${TLS_DIR}a.key`, cafile: `${TLS_DIR}other-ca.pem` } });
+    const e2 = await strict.peer('127.0.0.1', port).then(() => undefined, (e: Error) => e);
+    await strict.shutdown();
+    console.log(`# Broker's certificate, not vouched for by our CA: ${e2?.message}`);
+    assert.match(e2?.message ?? 'peered', /TLS handshake failed: .*: the peer's certificate is not vouched for by our cafile\/capath$/);
+    // Broker peers with our listener, which does not accept its certificate: we say why.
+    const picky = new Endpoint({ tls: { certificate: `${TLS_DIR}a.pem`, key: `${TLS_DIR}a.key`, cafile: `${TLS_DIR}other-ca.pem` } });
+    const pickyStatus = picky.makeStatusSubscriber();
+    const pickyPort = await picky.listen();
+    assert.equal((await rb.cmd('peer', { host: '127.0.0.1', port: pickyPort })).ok, false);
+    const refused = (await pickyStatus.get())!;
+    console.log(`# Broker's certificate at our listener: ${refused.message}`);
+    assert.match(refused.message, /TLS (certificate rejected|handshake failed)/);
+    await picky.shutdown();
+    // TLS against a plain-TCP Broker.
+    const { port: plainPort } = await plain.cmd('listen') as { port: number };
+    const anon = new Endpoint({ tls: true });
+    const e3 = await anon.peer('127.0.0.1', plainPort).then(() => undefined, (e: Error) => e);
+    await anon.shutdown();
+    console.log(`# anonymous TLS -> plain Broker: ${e3?.message}`);
+    assert.match(e3?.message ?? 'peered', /TLS handshake failed: .*the peer does not speak TLS here/);
+    // Plain against a TLS Broker.
+    const clear = new Endpoint();
+    const e4 = await clear.peer('127.0.0.1', port).then(() => undefined, (e: Error) => e);
+    await clear.shutdown();
+    console.log(`# plain -> TLS Broker: ${e4?.message}`);
+    assert.match(e4?.message ?? 'peered', /^peer 127\.0\.0\.1:\d+: the peer closed the connection before its first message: it may expect TLS/);
+  } finally {
+    await ep.shutdown();
+    await Promise.all([rb.stop(), plain.stop()]);
   }
 });

@@ -1,7 +1,7 @@
 """A real Broker endpoint (Broker's own Python bindings) driven by JSON lines on stdin.
 
 The interop test (real-broker.slow.test.ts) runs it as the other side of our endpoint.
-Commands, one JSON object per line: init, listen, peer, unpeer, subscribe, publish,
+Commands, one JSON object per line: init, listen, peer, unpeer, subscribe, forward, publish,
 publish_event, flood, counts, exit. Everything it observes goes to stdout as JSON lines:
 replies ({"re": op, ...}), messages, statuses and errors. Values travel between the test
 and this script in Broker's WebSocket JSON form ({"@data-type": T, "data": D}), built
@@ -162,6 +162,10 @@ class Peer:
                             self.ep.publish(echo + topic, data)
                 if slow:
                     time.sleep(slow)
+
+    def forward(self, c):
+        self.ep.forward(c["topics"])
+        return {}
 
     def publish(self, c):
         self.ep.publish(c["topic"], to_data(c["value"]))

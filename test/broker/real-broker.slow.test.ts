@@ -361,10 +361,15 @@ test('reconnect: after the real Broker is killed and restarted on its port, our 
   }
 });
 
-test('overload: a real Broker flooding our slow subscriber loses nothing; we flood a real Broker subscriber', { skip }, async () => {
-  const total = 100_000;
-  const rb = await RealBroker.start();
+/**
+ * Floods `total` vectors [i, 100 B] from a real Broker into our subscriber, which pauses
+ * slowMs every 100 messages. Returns how many arrived (in order, no gaps) and what each
+ * side reported.
+ */
+async function floodIntoUs(init: Line, total: number, slowMs: number) {
+  const rb = await RealBroker.start(init);
   const ep = new Endpoint({ queueSize: 256 });
+  const statuses = ep.makeStatusSubscriber();
   const sub = ep.makeSubscriber('/vf/flood');
   try {
     const { port } = await rb.cmd('listen') as { port: number };
@@ -374,22 +379,50 @@ test('overload: a real Broker flooding our slow subscriber loses nothing; we flo
     const flood = rb.cmd('flood', { topic: '/vf/flood', count: total, size: 100 });
     let n = 0;
     const started = Date.now();
-    for await (const m of sub) {
+    while (n < total) {
+      const m = await Promise.race([sub.get(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))]);
+      if (!m) break;
       const v = m.data;
       assert.ok(v.type === 'vector' && v.value[0]!.type === 'count' && v.value[0]!.value === BigInt(n), `message ${n} out of order or missing`);
-      // A slow consumer: a pause every 1000 messages.
-      if (++n % 1000 === 0) await new Promise((r) => setTimeout(r, 20));
-      if (n === total) break;
+      if (++n % 100 === 0) await new Promise((r) => setTimeout(r, slowMs));
     }
-    const sentIn = (await flood).seconds as number;
-    console.log(`# Broker -> us: ${n}/${total} received in ${(Date.now() - started) / 1000} s (Broker published in ${sentIn.toFixed(2)} s)`);
-    assert.equal(n, total);
-    // Nobody disconnected.
-    assert.equal(ep.peers().length, 1);
-    assert.deepEqual(rb.all((l) => l.status === 'peer_lost' || l.error !== undefined), []);
+    const seconds = (Date.now() - started) / 1000;
+    await flood;
+    const ours: string[] = [];
+    while (statuses.available > 0) { const e = (await statuses.get())!; ours.push(e.code); }
+    return { n, seconds, ours, theirs: rb.all((l) => l.status !== undefined || l.error !== undefined).map((l) => String(l.message)), peers: ep.peers().length };
+  } finally {
+    await ep.shutdown();
+    await rb.stop();
+  }
+}
 
-    // Ours publishing fast into a Broker subscriber.
+test("overload, Broker's defaults: a real Broker publisher drops our slow subscriber (backpressure_overflow); what arrived is complete and in order", { skip }, async () => {
+  // Broker cannot be slowed by a peer: its per-peer buffer (2048 messages, policy
+  // disconnect) fills while we read slowly, and it removes the peer.
+  const r = await floodIntoUs({}, 50_000, 10);
+  console.log(`# Broker defaults -> our slow subscriber: ${r.n}/50000 in order before Broker dropped us; Broker: ${r.theirs.filter((m) => /removed|lost/.test(m)).join('; ')}`);
+  assert.ok(r.n < 50_000);
+  assert.ok(r.theirs.some((m) => /peer_removed\(.*backpressure_overflow/.test(m)), 'Broker removed us for backpressure_overflow');
+  assert.ok(r.ours.includes('peer_lost'));
+});
+
+test('overload, Broker peer buffer raised: a fast real-Broker publisher into our slow subscriber loses nothing; ours floods a real Broker subscriber', { skip }, async () => {
+  const total = 50_000;
+  const r = await floodIntoUs({ conf: 'broker {\n  peer-buffer-size = 1000000\n}\n' }, total, 2);
+  console.log(`# Broker (peer-buffer-size 1M) -> our slow subscriber: ${r.n}/${total} in ${r.seconds} s; our statuses ${r.ours.join(',')}`);
+  assert.equal(r.n, total);
+  assert.equal(r.peers, 1);
+  assert.ok(!r.ours.includes('peer_lost') && !r.theirs.some((m) => /removed|lost/.test(m)), `no disconnects: ${r.theirs.join('; ')}`);
+
+  // Ours publishing as fast as it may into a Broker subscriber (Broker's defaults).
+  const rb = await RealBroker.start();
+  const ep = new Endpoint();
+  try {
+    const { port } = await rb.cmd('listen') as { port: number };
     await rb.cmd('subscribe', { topics: ['/vf/sink'], mode: 'count', qsize: 1024 });
+    await ep.peer('127.0.0.1', port);
+    await rb.next((l) => l.status === 'peer_added');
     await new Promise((r) => setTimeout(r, 300));
     const payload = broker.string('x'.repeat(100));
     const t0 = Date.now();
@@ -398,15 +431,15 @@ test('overload: a real Broker flooding our slow subscriber loses nothing; we flo
       if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
     }
     let counted = 0;
-    for (let t = 0; t < 600 && counted < total; t++) {
+    for (let t = 0; t < 600 && counted < total && ep.peers().length > 0; t++) {
       counted = ((await rb.cmd('counts')).counts as Record<string, number>)['/vf/sink'] ?? 0;
       if (counted < total) await new Promise((r) => setTimeout(r, 100));
-      if (ep.peers().length === 0) break;
     }
-    const lostPeer = rb.all((l) => l.status === 'peer_lost' || l.error !== undefined);
-    console.log(`# us -> Broker: ${counted}/${total} counted at Broker in ${(Date.now() - t0) / 1000} s; Broker statuses/errors: ${JSON.stringify(lostPeer)}`);
+    const trouble = rb.all((l) => /removed|lost|unreachable/.test(String(l.status)) || l.error !== undefined);
+    console.log(`# us -> Broker: ${counted}/${total} counted at Broker in ${(Date.now() - t0) / 1000} s; Broker statuses/errors: ${JSON.stringify(trouble)}`);
     assert.equal(counted, total);
     assert.equal(ep.peers().length, 1);
+    assert.deepEqual(trouble, []);
   } finally {
     await ep.shutdown();
     await rb.stop();

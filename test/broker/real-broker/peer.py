@@ -11,6 +11,8 @@ into and read from broker.Data with the exact low-level types (timestamps in ns)
 import collections
 import collections.abc
 import json
+import os
+import tempfile
 import re
 import sys
 import threading
@@ -96,10 +98,17 @@ class Peer:
         self.threads = []
 
     def init(self, c):
+        if c.get("conf"):
+            # Options the bindings do not expose (broker.peer-buffer-size, ...) come from a
+            # config file in the working directory. Configuration(BrokerOptions) parses it
+            # before it sets the name broker.conf, so CAF's default name is the one read.
+            d = tempfile.mkdtemp(prefix="broker-conf-")
+            for name in ("broker.conf", "caf-application.conf"):
+                with open(os.path.join(d, name), "w") as f:
+                    f.write(c["conf"])
+            os.chdir(d)
         opts = broker.BrokerOptions()
         opts.disable_ssl = c.get("tls", "off") == "off"
-        if "peer_buffer_size" in c:
-            opts.peer_buffer_size = int(c["peer_buffer_size"])
         cfg = broker.Configuration(opts)
         for k in ("certificate", "key", "passphrase", "cafile", "capath"):
             if c.get(k):

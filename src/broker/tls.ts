@@ -148,5 +148,7 @@ export function describeTlsFailure(e: unknown, mode: TlsMode): string {
   } else {
     hint = `${mode} TLS`;
   }
-  return `TLS handshake failed: ${m.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[a-z_0-9]+:/, '').split('\n')[0]}${code ? ` [${code}]` : ''}: ${hint}`;
+  // OpenSSL's text carries its source location ("...:../deps/openssl/...c:1601:SSL alert number 48").
+  const what = m.split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[a-z_0-9]+:/, '').replace(/:[^:\s]*\.c:\d+:.*$/, '');
+  return `TLS handshake failed: ${what}${code ? ` [${code}]` : ''}: ${hint}`;
 }

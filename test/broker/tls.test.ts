@@ -176,3 +176,16 @@ test('plain TCP stays the default: a raw socket gets the probe in the clear', as
   s.destroy();
   await ep.shutdown();
 });
+
+test('a listener that closes before its probe (as a TLS Broker does on our plain hello) is named as likely TLS', async () => {
+  // Broker's TLS listener reads our plain hello as a broken TLS record and closes without a word.
+  const server = net.createServer((s) => { s.once('data', () => s.destroy()); });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const ep = new Endpoint();
+  const status = ep.makeStatusSubscriber();
+  await assert.rejects(ep.peer('127.0.0.1', port), /^Error: peer 127\.0\.0\.1:\d+: the peer closed the connection before its first message: it may expect TLS \(Broker's default; enable tls here, or disable_ssl there\)$/);
+  assert.equal((await nextError(status)).code, 'peer_incompatible');
+  await ep.shutdown();
+  server.close();
+});

@@ -37,7 +37,8 @@ class RealBroker {
   private readonly proc: ChildProcessWithoutNullStreams;
   private readonly lines: Line[] = [];
   private readonly waiters = new Set<() => void>();
-  private seen = 0;
+  /** Lines a `next` returned: each is taken once, and lines others skipped stay available. */
+  private readonly taken = new Set<number>();
   stderr = '';
   /** The Broker endpoint's id. */
   id = '';
@@ -65,13 +66,13 @@ class RealBroker {
     return b;
   }
 
-  /** The next line (after those already taken) that `pred` accepts. */
+  /** The first line not yet taken that `pred` accepts (waiting for it if need be). */
   next(pred: (l: Line) => boolean, what = 'a line', ms = 20_000): Promise<Line> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        for (let i = this.seen; i < this.lines.length; i++) {
-          if (pred(this.lines[i]!)) {
-            this.seen = i + 1;
+        for (let i = 0; i < this.lines.length; i++) {
+          if (!this.taken.has(i) && pred(this.lines[i]!)) {
+            this.taken.add(i);
             this.waiters.delete(check);
             clearTimeout(timer);
             resolve(this.lines[i]!);

@@ -12,28 +12,51 @@ export class BrokerFormatError extends Error {
   }
 }
 
-const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 /** A growable big-endian byte writer, shared by the value and frame encoders. */
+// Buffer's own UTF-8 writer: one native call that returns the bytes it wrote (not in the
+// typings; `write(s, offset, length, 'utf8')` is the same with argument checks on top).
+type Utf8Writer = Buffer & { utf8Write(s: string, offset: number, length?: number): number };
+
 export class ByteWriter {
   buf: Uint8Array;
   view: DataView;
   pos = 0;
+  /** `buf` as a Buffer, for its native string writer. */
+  private native: Utf8Writer;
 
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity);
     this.view = new DataView(this.buf.buffer);
+    this.native = Buffer.from(this.buf.buffer, 0, capacity) as Utf8Writer;
   }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.pos + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
+    this.replace(cap, true);
+  }
+
+  /** A new buffer of `capacity` bytes (contents not zeroed), keeping what was written if `keep`. */
+  private replace(capacity: number, keep: boolean): void {
+    const next = new Uint8Array(Buffer.allocUnsafeSlow(capacity).buffer, 0, capacity);
+    if (keep) next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.view = new DataView(next.buffer, 0, capacity);
+    this.native = Buffer.from(next.buffer, 0, capacity) as Utf8Writer;
+  }
+
+  /**
+   * Hands over the bytes written so far (no copy) and starts over: in a fresh buffer of the
+   * same capacity, or in the same one when `reuse` says the caller is done with them.
+   */
+  detach(reuse: boolean): Uint8Array {
+    const out = this.buf.subarray(0, this.pos);
+    if (!reuse) this.replace(this.buf.length, false);
+    this.pos = 0;
+    return out;
   }
 
   u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
@@ -57,19 +80,28 @@ export class ByteWriter {
   /** varbyte length then the UTF-8 bytes (or raw bytes). */
   string(s: string | Uint8Array): void {
     if (typeof s !== 'string') { this.varbyte(s.length); this.bytes(s); return; }
-    // ASCII fast path: one byte per code unit, the length is known before writing.
     const n = s.length;
-    let ascii = n < 0x4000;
-    for (let i = 0; i < n && ascii; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
-    if (ascii) {
-      this.varbyte(n);
-      this.ensure(n);
-      for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i);
-      return;
+    if (n <= 16) {
+      // Short ASCII: one byte per code unit, cheaper in JS than a native call.
+      let ascii = true;
+      for (let i = 0; i < n && ascii; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
+      if (ascii) {
+        this.varbyte(n);
+        this.ensure(n);
+        for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i);
+        return;
+      }
     }
-    const b = utf8.encode(s);
-    this.varbyte(b.length);
-    this.bytes(b);
+    // Encode in place, after room for the length as if the text were ASCII (n bytes); a
+    // longer UTF-8 encoding whose length needs more varbyte bytes moves over once.
+    this.ensure(5 + 3 * n);
+    const room = varbyteSize(n);
+    const at = this.pos + room;
+    const len = this.native.utf8Write(s, at);
+    const need = varbyteSize(len);
+    if (need !== room) this.buf.copyWithin(this.pos + need, at, at + len);
+    this.varbyte(len);
+    this.pos += len;
   }
 
   /** The bytes written so far (a view, valid until the next write). */
@@ -77,6 +109,11 @@ export class ByteWriter {
 
   /** A copy of the bytes written so far. */
   take(): Uint8Array { return this.buf.slice(0, this.pos); }
+}
+
+/** Bytes of `v` as a varbyte. */
+function varbyteSize(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
 /** A bounds-checked big-endian reader over [pos, end). */
@@ -105,12 +142,12 @@ export class ByteReader {
   /** A plain Uint8Array copy (not a Buffer view, which would keep the whole frame alive). */
   copy(n: number, what: string): Uint8Array { return new Uint8Array(this.bytes(n, what)); }
 
-  /** A varbyte; Broker's writer emits at most 5 groups (a 32-bit value). */
-  varbyte(what = 'length'): number {
+  /** A varbyte (`what` + `suffix` names it in errors, joined only then); Broker's writer emits at most 5 groups (a 32-bit value). */
+  varbyte(what = 'length', suffix = ''): number {
     const start = this.pos;
     let v = 0;
     for (let n = 0; n < 5; n++) {
-      if (this.pos >= this.end) throw new BrokerFormatError(`truncated ${what} (varbyte)`, start);
+      if (this.pos >= this.end) throw new BrokerFormatError(`truncated ${what}${suffix} (varbyte)`, start);
       const b = this.buf[this.pos++]!;
       v += (b & 0x7f) * 2 ** (7 * n);
       if ((b & 0x80) === 0) {
@@ -118,16 +155,27 @@ export class ByteReader {
         return v;
       }
     }
-    throw new BrokerFormatError(`${what} (varbyte) does not fit 32 bits`, start);
+    throw new BrokerFormatError(`${what}${suffix} (varbyte) does not fit 32 bits`, start);
   }
 
   /** A varbyte-length string: text if it is UTF-8, else its bytes. */
   string(what = 'string'): string | Uint8Array {
-    const n = this.varbyte(`${what} length`);
+    const n = this.varbyte(what, ' length');
+    this.need(n, what);
+    if (n <= 16) {
+      // Short ASCII is built in JS: cheaper than a native decoder call.
+      const buf = this.buf;
+      const start = this.pos;
+      let text = '';
+      let i = 0;
+      for (; i < n; i++) {
+        const c = buf[start + i]!;
+        if (c > 0x7f) break;
+        text += String.fromCharCode(c);
+      }
+      if (i === n) { this.pos += n; return text; }
+    }
     const b = this.bytes(n, what);
-    let ascii = true;
-    for (let i = 0; i < n && ascii; i++) if (b[i]! > 0x7f) ascii = false;
-    if (ascii) return n < 64 ? String.fromCharCode(...b) : utf8Strict.decode(b);
     try {
       return utf8Strict.decode(b);
     } catch {
@@ -234,7 +282,7 @@ export function readData(r: ByteReader, depth = 0): BrokerData {
 // rejecting it here keeps a hostile count from allocating a huge array.
 function count(r: ByteReader, what: string, per = 1): number {
   const at = r.pos;
-  const n = r.varbyte(`${what} size`);
+  const n = r.varbyte(what, ' size');
   if (n * per > r.remaining) throw new BrokerFormatError(`${what} of ${n} elements exceeds the ${r.remaining} bytes left`, at);
   return n;
 }

@@ -2,7 +2,7 @@
 // in (binary from a peer, decoded from JSON or code) and converted only when asked, so
 // that relays forward bytes without decoding them.
 
-import { decodeData, encodeData } from './bin.js';
+import { decodeData, encodeData, writeData, type ByteWriter } from './bin.js';
 import type { BrokerData } from './data.js';
 import type { EndpointId } from './wire.js';
 import { ZeekEvent } from './zeek.js';
@@ -54,6 +54,12 @@ export class DataMessage {
   /** The value's binary encoding. */
   get bytes(): Uint8Array {
     return (this.#bytes ??= encodeData(this.#data!));
+  }
+
+  /** Appends the value's binary encoding to `w` (encoding it there, if it has no bytes yet). */
+  writeTo(w: ByteWriter): void {
+    if (this.#bytes !== undefined) w.bytes(this.#bytes);
+    else writeData(w, this.#data!);
   }
 
   /** The Zeek event the value carries, if it is one. */

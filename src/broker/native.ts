@@ -5,13 +5,13 @@
 // message ids; a Broker peer only ever sees version 1 selected.
 
 import net from 'node:net';
-import { ByteReader, ByteWriter } from './bin.js';
+import { BrokerFormatError, ByteReader, ByteWriter } from './bin.js';
 import type { Endpoint, Link, PeerInfo } from './endpoint.js';
 import { HeldMessages, type Input, type OverflowPolicy } from './flow.js';
 import { FrameReader } from './framing.js';
-import { DataMessage } from './message.js';
+import { DataMessage, type MessageId } from './message.js';
 import {
-  DEFAULT_TTL, EXTENSION_VERSION, EndpointId, MAGIC, MESSAGE_ID_BYTES, PROTOCOL_VERSION, RESERVED_TOPIC, decodeEnvelope, decodeHandshake, encodeHandshake, errorCode,
+  DEFAULT_TTL, ENVELOPE_HEADER, EXTENSION_VERSION, EndpointId, MAGIC, MESSAGE_ID_BYTES, MessageType, PROTOCOL_VERSION, RESERVED_TOPIC, decodeEnvelope, decodeHandshake, encodeHandshake, errorCode,
   readFilter, writeEnvelope, writeFilter, ERROR_CODES, type ErrorCode, type HandshakeMessage,
 } from './wire.js';
 
@@ -19,6 +19,37 @@ type State = 'await_hello' | 'await_hello_or_version_select' | 'await_version_se
 
 /** Bytes queued for one socket write; past this a write goes out at once. */
 const FLUSH_BYTES = 256 * 1024;
+
+// Writes while a chunk is read are flushed when the chunk is done (a relay writes what one
+// read brought in one write, and a pong goes out at once); writes from anywhere else wait
+// for the end of the tick (setImmediate), so that a publisher's burst is one write too.
+let dispatching = 0;
+const dirty: NativePeer[] = [];
+
+/** The 16 zero bytes of the nil receiver of a data envelope. */
+const NIL = new Uint8Array(16);
+
+// Topics as UTF-8, for the envelopes we write (a stream uses a handful of topics).
+const topicCache = new Map<string, Uint8Array>();
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+function topicBytes(topic: string): Uint8Array {
+  let b = topicCache.get(topic);
+  if (b === undefined) {
+    b = utf8.encode(topic);
+    if (b.length > 0xffff) throw new RangeError(`topic of ${b.length} bytes exceeds 65535`);
+    if (topicCache.size >= 4096) topicCache.clear();
+    topicCache.set(topic, b);
+  }
+  return b;
+}
+
+/** Whether buf[at, at + b.length) holds the bytes of b. */
+function sameBytes(buf: Uint8Array, at: number, b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (buf[at + i] !== b[i]) return false;
+  return true;
+}
 
 export interface NativeOptions {
   /** Largest frame accepted; a larger length closes the connection (default 16 MiB). */
@@ -72,7 +103,6 @@ export class NativePeer implements Link, Input {
     socket.setNoDelay(true);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.onDrain());
     socket.on('error', () => { /* reported through 'close' */ });
     socket.on('close', () => this.onClose());
     // The acceptor speaks first with a probe; the connector introduces itself.
@@ -126,12 +156,36 @@ export class NativePeer implements Link, Input {
     this.fail(code, description, false);
   }
 
-  private envelope(type: 'data' | 'routing_update' | 'ping' | 'pong', topic: string, payload: Uint8Array, sender = this.endpoint.id, ttl = DEFAULT_TTL, epoch?: number, seq?: number): void {
+  private envelope(type: 'routing_update' | 'ping' | 'pong', topic: string, payload: Uint8Array): void {
     const start = this.out.pos;
     this.out.u32(0);
-    const receiver = type === 'data' ? EndpointId.nil : this.remoteId ?? EndpointId.nil;
-    writeEnvelope(this.out, { sender, receiver, type, ttl, topic, payload }, epoch === undefined ? undefined : [epoch, seq!]);
+    writeEnvelope(this.out, { sender: this.endpoint.id, receiver: this.remoteId ?? EndpointId.nil, type, ttl: DEFAULT_TTL, topic, payload });
     this.out.view.setUint32(start, this.out.pos - start - 4);
+    this.schedule();
+  }
+
+  /**
+   * A data envelope, written straight into the output: the header, the message id on an
+   * extension peering, then the value (encoded in place if it has no bytes yet).
+   */
+  private dataEnvelope(msg: DataMessage, sender: Uint8Array, ttl: number, epoch: number, seq: number, withId: boolean): void {
+    const o = this.out;
+    const topic = topicBytes(msg.topic);
+    o.ensure(4 + ENVELOPE_HEADER + MESSAGE_ID_BYTES + topic.length);
+    const start = o.pos;
+    const buf = o.buf;
+    buf.set(sender, start + 4);
+    buf.set(NIL, start + 20);
+    buf[start + 36] = MessageType.data;
+    buf[start + 37] = ttl >>> 8;
+    buf[start + 38] = ttl & 0xff;
+    buf[start + 39] = topic.length >>> 8;
+    buf[start + 40] = topic.length & 0xff;
+    buf.set(topic, start + 41);
+    o.pos = start + 41 + topic.length;
+    if (withId) { o.u32(epoch); o.u32(seq); }
+    msg.writeTo(o);
+    o.view.setUint32(start, o.pos - start - 4);
     this.schedule();
   }
 
@@ -156,17 +210,19 @@ export class NativePeer implements Link, Input {
     if (this.version === EXTENSION_VERSION) {
       // The sender stays the publisher, and the id lets every endpoint drop copies.
       const id = msg.id!;
-      this.envelope('data', msg.topic, msg.bytes, id.publisher, ttl, id.epoch, id.seq);
+      this.dataEnvelope(msg, id.publisher.bytes, ttl, id.epoch, id.seq, true);
     } else {
       // Broker's rule: the sender field names the last hop.
-      this.envelope('data', msg.topic, msg.bytes, this.endpoint.id, ttl);
+      this.dataEnvelope(msg, this.endpoint.id.bytes, ttl, 0, 0, false);
     }
   }
 
+  /** The socket took everything: write what waited, then let inputs go on. */
   private onDrain(): void {
     this.writable = true;
+    if (this.out.pos > 0) this.flush();
     for (let m = this.held.shift(); m !== undefined; m = this.writable ? this.held.shift() : undefined) this.writeData(m);
-    if (this.held.length > 0) return;
+    if (!this.writable || this.held.length > 0) return;
     this.endpoint.gate.unblock(this);
   }
 
@@ -186,23 +242,40 @@ export class NativePeer implements Link, Input {
     this.envelope('routing_update', RESERVED_TOPIC, w.take());
   }
 
+  // While the socket has not taken the last write, envelopes gather in `out` and go in one
+  // write once it has (batching under load); otherwise at the end of the chunk being read
+  // or of the tick (at once when idle), or as soon as FLUSH_BYTES are waiting.
   private schedule(): void {
+    if (!this.writable) return;
     if (this.out.pos >= FLUSH_BYTES) { this.flush(); return; }
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => { this.flushScheduled = false; this.flush(); });
+    if (dispatching > 0) dirty.push(this);
+    else setImmediate(this.scheduledFlush);
   }
+
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    if (this.writable) this.flush();
+  };
 
   private flush(): void {
     if (this.out.pos === 0 || this.socket.destroyed) return;
-    const bytes = this.out.take();
-    this.out.pos = 0;
-    if (!this.socket.write(bytes) && this.writable) {
+    this.socket.write(this.out.written(), this.written);
+    // The bytes are the kernel's once nothing waits in the socket: then `out` is reused,
+    // else the socket keeps them and `out` starts a new buffer.
+    const queued = this.socket.writableLength > 0;
+    this.out.detach(!queued);
+    if (queued && this.writable) {
       // The kernel buffer is full: under `block`, stop reading inputs until this socket drains.
       this.writable = false;
       if (this.held.policy === 'block') this.endpoint.gate.block(this);
     }
   }
+
+  private readonly written = (): void => {
+    if (!this.writable && this.socket.writableLength === 0 && !this.socket.destroyed) this.onDrain();
+  };
 
   pause(): void { this.socket.pause(); }
   resume(): void { this.socket.resume(); }
@@ -210,23 +283,69 @@ export class NativePeer implements Link, Input {
   // ---- receiving -----------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    let bodies: Buffer[];
+    dispatching++;
     try {
-      bodies = this.frames.push(chunk);
+      this.frames.feed(chunk, this.onFrame);
     } catch (e) {
       this.fail('invalid_message', (e as Error).message, false);
-      return;
-    }
-    for (const body of bodies) {
-      if (this.state === 'closed') return;
-      try {
-        if (this.state === 'peered') this.onEnvelope(body);
-        else this.onHandshake(body);
-      } catch (e) {
-        this.fail('invalid_message', (e as Error).message, false);
-        return;
+    } finally {
+      if (--dispatching === 0) {
+        for (let i = 0; i < dirty.length; i++) dirty[i]!.scheduledFlush();
+        dirty.length = 0;
       }
     }
+  }
+
+  private readonly onFrame = (buf: Buffer, start: number, end: number): boolean => {
+    if (this.state === 'closed') return false;
+    try {
+      if (this.state !== 'peered') this.onHandshake(buf.subarray(start, end));
+      else if (end - start >= ENVELOPE_HEADER && buf[start + 32] === MessageType.data) this.onDataEnvelope(buf, start, end);
+      else this.onEnvelope(buf.subarray(start, end));
+    } catch (e) {
+      this.fail('invalid_message', (e as Error).message, false);
+      return false;
+    }
+    return true;
+  };
+
+  // The last sender and topic seen, so that a stream of envelopes from one publisher on
+  // one topic decodes neither again.
+  private lastSender: EndpointId = EndpointId.nil;
+  private lastTopicBytes: Uint8Array = new Uint8Array(0);
+  private lastTopic = '';
+
+  /** A data envelope, read in place (the hot path of every subscriber and relay). */
+  private onDataEnvelope(buf: Buffer, start: number, end: number): void {
+    let sender = this.lastSender;
+    if (!sameBytes(buf, start, sender.bytes)) sender = this.lastSender = new EndpointId(new Uint8Array(buf.subarray(start, start + 16)));
+    const ttl = (buf[start + 33]! << 8) | buf[start + 34]!;
+    const topicLength = (buf[start + 35]! << 8) | buf[start + 36]!;
+    const at = start + ENVELOPE_HEADER;
+    if (end - at < topicLength) throw new BrokerFormatError(`truncated topic: needs ${topicLength} bytes, ${end - at} left`, ENVELOPE_HEADER);
+    let topic = this.lastTopic;
+    if (topicLength !== this.lastTopicBytes.length || !sameBytes(buf, at, this.lastTopicBytes)) {
+      const bytes = buf.subarray(at, at + topicLength);
+      try {
+        topic = utf8Strict.decode(bytes);
+      } catch {
+        throw new BrokerFormatError('topic is not UTF-8', ENVELOPE_HEADER);
+      }
+      this.lastTopic = topic;
+      this.lastTopicBytes = new Uint8Array(bytes);
+    }
+    let value = at + topicLength;
+    let id: MessageId | undefined;
+    if (this.version === EXTENSION_VERSION) {
+      if (end - value < MESSAGE_ID_BYTES) throw new Error(`data envelope of ${end - value} payload bytes has no message id`);
+      id = { publisher: sender, epoch: buf.readUInt32BE(value), seq: buf.readUInt32BE(value + 4) };
+      value += MESSAGE_ID_BYTES;
+    }
+    // The value's bytes leave the read buffer (it may hold many frames) as a copy; a large
+    // value that fills most of its buffer (one joined for it) is kept as a view instead.
+    const n = end - value;
+    const bytes = n * 2 > buf.length ? new Uint8Array(buf.buffer, buf.byteOffset + value, n) : Uint8Array.prototype.slice.call(buf, value, end);
+    this.endpoint.route(DataMessage.fromBytes(topic, bytes, { sender, ttl }, id), this);
   }
 
   private onHandshake(body: Buffer): void {
@@ -320,18 +439,9 @@ export class NativePeer implements Link, Input {
   private onEnvelope(body: Buffer): void {
     const e = decodeEnvelope(body);
     switch (e.type) {
-      case 'data': {
-        // Copy the value's bytes out of the read buffer (it may hold many frames).
-        if (this.version !== EXTENSION_VERSION) {
-          this.endpoint.route(DataMessage.fromBytes(e.topic, new Uint8Array(e.payload), { sender: e.sender, ttl: e.ttl }), this);
-          return;
-        }
-        if (e.payload.length < MESSAGE_ID_BYTES) throw new Error(`data envelope of ${e.payload.length} payload bytes has no message id`);
-        const view = new DataView(e.payload.buffer, e.payload.byteOffset, MESSAGE_ID_BYTES);
-        const id = { publisher: e.sender, epoch: view.getUint32(0), seq: view.getUint32(4) };
-        this.endpoint.route(DataMessage.fromBytes(e.topic, new Uint8Array(e.payload.subarray(MESSAGE_ID_BYTES)), { sender: e.sender, ttl: e.ttl }, id), this);
+      case 'data':
+        // Read in place by onDataEnvelope; here only if the header was short (an error).
         return;
-      }
       case 'routing_update':
         this.remoteFilter = readFilter(new ByteReader(e.payload));
         return;

@@ -119,11 +119,15 @@ function varbyteSize(v: number): number {
 /** A bounds-checked big-endian reader over [pos, end). */
 export class ByteReader {
   pos: number;
-  readonly view: DataView;
+  #view: DataView | undefined;
 
   constructor(readonly buf: Uint8Array, pos = 0, readonly end = buf.length) {
     this.pos = pos;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Made on first use: most values (strings, small records) never need one. */
+  get view(): DataView {
+    return (this.#view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   get remaining(): number { return this.end - this.pos; }

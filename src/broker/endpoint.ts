@@ -202,8 +202,9 @@ export class Endpoint {
     this.checkOpen('makeSubscriber');
     const list = typeof topics === 'string' ? [topics] : [...topics];
     for (const t of list) checkTopic(t, 'makeSubscriber');
-    const sub: Subscriber<DataMessage> = new Subscriber<DataMessage>(this.gate, this.queueSize, () => { this.subscribers.delete(sub); });
+    const sub: Subscriber<DataMessage> = new Subscriber<DataMessage>(this.gate, this.queueSize, () => { this.subscribers.delete(sub); this.routesChanged(); });
     this.subscribers.set(sub, list);
+    this.routesChanged();
     this.filterChanged();
     return sub;
   }
@@ -432,29 +433,49 @@ export class Endpoint {
     } else {
       msg.id = this.nextId();
     }
-    let checked = from === undefined;
-    for (const [sub, topics] of this.subscribers) {
-      if (!matches(topics, msg.topic)) continue;
-      if (!checked) {
-        // A value from a peer is decoded once someone here wants it; one that does not
-        // decode ends that connection (relays pass values on undecoded, as Broker does).
-        checked = true;
-        try {
-          void msg.data;
-        } catch (e) {
-          this.error('deserialization_failed', `${from!.info.address}:${from!.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from!.info);
-          void from!.close();
-          return;
-        }
+    const { subs, links } = this.routeOf(msg.topic);
+    if (subs.length > 0 && from !== undefined) {
+      // A value from a peer is decoded once someone here wants it; one that does not
+      // decode ends that connection (relays pass values on undecoded, as Broker does).
+      try {
+        void msg.data;
+      } catch (e) {
+        this.error('deserialization_failed', `${from.info.address}:${from.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from.info);
+        void from.close();
+        return;
       }
-      sub.deliver(msg);
     }
+    for (let i = 0; i < subs.length; i++) subs[i]!.deliver(msg);
     const forwardable = (msg.origin?.ttl ?? DEFAULT_TTL + 1) > 1;
-    for (const link of this.links) {
-      if (link === from || !matches(link.filter, msg.topic)) continue;
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i]!;
+      if (link === from) continue;
       if (!forwardable) { this.counters.expired++; return; }
       link.send(msg);
     }
+  }
+
+  // Who gets a topic, worked out once per topic until subscribers, links or their filters
+  // change (a stream repeats a handful of topics; matching prefixes per message adds up).
+  private readonly routes = new Map<string, { readonly subs: Subscriber<DataMessage>[]; readonly links: Link[] }>();
+
+  private routeOf(topic: string): { readonly subs: Subscriber<DataMessage>[]; readonly links: Link[] } {
+    let r = this.routes.get(topic);
+    if (r === undefined) {
+      const subs: Subscriber<DataMessage>[] = [];
+      for (const [sub, topics] of this.subscribers) if (matches(topics, topic)) subs.push(sub);
+      const links: Link[] = [];
+      for (const link of this.links) if (matches(link.filter, topic)) links.push(link);
+      r = { subs, links };
+      if (this.routes.size >= 4096) this.routes.clear();
+      this.routes.set(topic, r);
+    }
+    return r;
+  }
+
+  /** Subscribers, links or a link's filter changed: routes are worked out again. */
+  routesChanged(): void {
+    this.routes.clear();
   }
 
   private nextId(): MessageId {
@@ -490,12 +511,14 @@ export class Endpoint {
 
   addLink(link: Link): void {
     this.links.add(link);
+    this.routesChanged();
     this.status('peer_added', link.info, `added peer ${link.info.id} (${link.info.kind} ${link.info.address}:${link.info.port})`);
   }
 
   /** A link went away: `removed` when we or they closed it on purpose, else lost. */
   removeLink(link: Link, removed: boolean): void {
     if (!this.links.delete(link)) return;
+    this.routesChanged();
     this.lastDropReport.delete(link);
     this.reportedDrops.delete(link);
     this.gate.unblock(link);

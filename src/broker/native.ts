@@ -344,7 +344,13 @@ export class NativePeer implements Link, Input {
     // The value's bytes leave the read buffer (it may hold many frames) as a copy; a large
     // value that fills most of its buffer (one joined for it) is kept as a view instead.
     const n = end - value;
-    const bytes = n * 2 > buf.length ? new Uint8Array(buf.buffer, buf.byteOffset + value, n) : Uint8Array.prototype.slice.call(buf, value, end);
+    let bytes: Uint8Array;
+    if (n * 2 > buf.length) bytes = new Uint8Array(buf.buffer, buf.byteOffset + value, n);
+    else {
+      bytes = new Uint8Array(n);
+      if (n <= 64) for (let i = 0; i < n; i++) bytes[i] = buf[value + i]!;
+      else bytes.set(buf.subarray(value, end));
+    }
     this.endpoint.route(DataMessage.fromBytes(topic, bytes, { sender, ttl }, id), this);
   }
 
@@ -444,6 +450,7 @@ export class NativePeer implements Link, Input {
         return;
       case 'routing_update':
         this.remoteFilter = readFilter(new ByteReader(e.payload));
+        this.endpoint.routesChanged();
         return;
       case 'ping':
         this.envelope('pong', RESERVED_TOPIC, new Uint8Array(e.payload));

@@ -5,7 +5,7 @@
 
 import net from 'node:net';
 import { parseArgs } from 'node:util';
-import { peakRssMb, serve } from './control.js';
+import { peakRssMb, serve, type Reply } from './control.js';
 
 const { values } = parseArgs({ options: { role: { type: 'string' }, peer: { type: 'string' } } });
 const now = () => Number(process.hrtime.bigint()) / 1e9;
@@ -74,7 +74,7 @@ async function sendLoop(size: number): Promise<void> {
   }
 }
 
-serve(async (c) => {
+serve(async (c): Promise<Reply> => {
   switch (c.cmd) {
     case 'ready': return { port };
     case 'publish': stopping = false; sent = 0; sending = sendLoop(Number(c.size)); return {};

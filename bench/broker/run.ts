@@ -10,8 +10,10 @@
 // usage: node --import tsx bench/broker/run.ts [--payloads 1,10,100,1000,10000,100000,1000000]
 //   [--relays 0,1,3,9] [--seconds 1] [--windows 3] [--pings 2000] [--ping-seconds 2]
 //   [--no-broker] [--no-raw] [--no-latency] [--no-overload] [--overload-seconds 5] [--no-csv]
+//   [--tsx]  (endpoints run from the sources through tsx instead of compiled by tsc)
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appendResult, formatTable, grouped, lineChartSvg, machineInfo, resultsDir, runTimestamp, type CsvValue } from '../lib/index.js';
@@ -19,8 +21,7 @@ import { Child, sleep, type Reply } from './control.js';
 import { realBroker, type RealBroker } from './real.js';
 
 const HERE = import.meta.dirname;
-const VASTFLOW = join(HERE, 'vastflow.ts');
-const RAW = join(HERE, 'raw.ts');
+const ROOT = resolve(HERE, '..', '..');
 
 const { values } = parseArgs({
   options: {
@@ -39,8 +40,16 @@ const { values } = parseArgs({
     'no-throughput': { type: 'boolean', default: false },
     'no-overload': { type: 'boolean', default: false },
     'no-csv': { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
   },
 });
+// Each endpoint runs as plain node on the code compiled by tsc (as a user runs the
+// package), or with --tsx straight from the sources.
+const compiled = !values.tsx;
+const script = (name: string) => (compiled ? join(ROOT, 'bench', 'data', 'dist-broker', 'bench', 'broker', `${name}.js`) : join(HERE, `${name}.ts`));
+const VASTFLOW = script('vastflow');
+const RAW = script('raw');
+const childOptions = { tsx: !compiled };
 const payloads = values.payloads.split(',').map(Number);
 const relayCounts = values.relays.split(',').map(Number);
 const seconds = Number(values.seconds);
@@ -56,24 +65,24 @@ interface Chain {
 
 async function vastflowChain(relays: number, tailArgs: string[] = []): Promise<Chain> {
   const all: Child[] = [];
-  const tail = new Child('vastflow tail', VASTFLOW, ['--role', 'tail', ...tailArgs]);
+  const tail = new Child('vastflow tail', VASTFLOW, ['--role', 'tail', ...tailArgs], childOptions);
   all.push(tail);
   let port = Number((await tail.ask({ cmd: 'ready' })).port);
   for (let i = relays; i >= 1; i--) {
-    const r = new Child(`vastflow relay ${i}`, VASTFLOW, ['--role', 'relay', '--peer', String(port)]);
+    const r = new Child(`vastflow relay ${i}`, VASTFLOW, ['--role', 'relay', '--peer', String(port)], childOptions);
     all.push(r);
     port = Number((await r.ask({ cmd: 'ready' })).port);
   }
-  const head = new Child('vastflow head', VASTFLOW, ['--role', 'head', '--peer', String(port)]);
+  const head = new Child('vastflow head', VASTFLOW, ['--role', 'head', '--peer', String(port)], childOptions);
   all.push(head);
   await head.ask({ cmd: 'ready' });
   return { head, tail, all };
 }
 
 async function rawChain(): Promise<Chain> {
-  const tail = new Child('raw recv', RAW, ['--role', 'recv']);
+  const tail = new Child('raw recv', RAW, ['--role', 'recv'], childOptions);
   const port = Number((await tail.ask({ cmd: 'ready' })).port);
-  const head = new Child('raw send', RAW, ['--role', 'send', '--peer', String(port)]);
+  const head = new Child('raw send', RAW, ['--role', 'send', '--peer', String(port)], childOptions);
   await head.ask({ cmd: 'ready' });
   return { head, tail, all: [tail, head] };
 }
@@ -177,6 +186,10 @@ async function overload(relays: number, workUs: number): Promise<Overload> {
 }
 
 async function main(): Promise<void> {
+  if (compiled) {
+    process.stdout.write('compiling the endpoints with tsc (bench/broker/tsconfig.dist.json; --tsx runs the sources instead)\n');
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(HERE, 'tsconfig.dist.json')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
   const real: RealBroker | undefined = values['no-broker'] ? undefined : realBroker();
   if (!values['no-broker'] && !real) process.stdout.write('no real Broker built (no /work/ext/broker/READY): Broker is not measured in this run\n');
   const opts = { latency: !values['no-latency'], throughput: !values['no-throughput'] };
@@ -284,6 +297,4 @@ function plots(time: string, load: number): void {
   process.stdout.write(`plots: ${join(resultsDir, 'broker-throughput.svg')}, ${join(resultsDir, 'broker-latency.svg')}\n`);
 }
 
-export const ROOT = resolve(HERE, '..', '..');
-void existsSync;
 await main();

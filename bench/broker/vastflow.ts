@@ -103,7 +103,7 @@ async function pingLoop(size: number, count: number, seconds: number): Promise<R
   return { n: warm.length, p50_ms: percentile(warm, 0.5), p99_ms: percentile(warm, 0.99) };
 }
 
-serve(async (c) => {
+serve(async (c): Promise<Reply> => {
   switch (c.cmd) {
     case 'ready': return { port };
     case 'publish':

@@ -341,16 +341,11 @@ export class NativePeer implements Link, Input {
       id = { publisher: sender, epoch: buf.readUInt32BE(value), seq: buf.readUInt32BE(value + 4) };
       value += MESSAGE_ID_BYTES;
     }
-    // The value's bytes leave the read buffer (it may hold many frames) as a copy; a large
-    // value that fills most of its buffer (one joined for it) is kept as a view instead.
-    const n = end - value;
-    let bytes: Uint8Array;
-    if (n * 2 > buf.length) bytes = new Uint8Array(buf.buffer, buf.byteOffset + value, n);
-    else {
-      bytes = new Uint8Array(n);
-      if (n <= 64) for (let i = 0; i < n; i++) bytes[i] = buf[value + i]!;
-      else bytes.set(buf.subarray(value, end));
-    }
+    // The value stays where it was read, as a view: every read is a buffer of its own, and
+    // mostly frames, so a message kept keeps little besides its neighbours. A copy would
+    // cost more than the rest of the envelope (a typed array over 64 bytes is a separate
+    // allocation for V8).
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset + value, end - value);
     this.endpoint.route(DataMessage.fromBytes(topic, bytes, { sender, ttl }, id), this);
   }
 

@@ -77,6 +77,7 @@ async function sendLoop(size: number): Promise<void> {
 serve(async (c): Promise<Reply> => {
   switch (c.cmd) {
     case 'ready': return { port };
+    case 'cpu': { const u = process.cpuUsage(); return { us: u.user + u.system }; }
     case 'publish': stopping = false; sent = 0; sending = sendLoop(Number(c.size)); return {};
     case 'stop': stopping = true; await sending; return { sent, rss_mb: peakRssMb(), disconnects: 0 };
     case 'reset': received = 0; return {};

@@ -96,7 +96,8 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-interface Throughput { msgs: number; sent: number; received: number; lost: number }
+/** cpuUs: CPU time of all the chain's processes per message received, in µs (what a message costs, whatever the load). */
+interface Throughput { msgs: number; cpuUs: number; sent: number; received: number; lost: number }
 
 /** Publishes `size`-byte payloads flat out; the median of `windows` windows at the tail. */
 async function throughput(c: Chain, size: number): Promise<Throughput> {
@@ -104,18 +105,23 @@ async function throughput(c: Chain, size: number): Promise<Throughput> {
   await c.head.ask({ cmd: 'publish', size });
   await sleep(warmup * 1000);
   const rates: number[] = [];
+  const cpus: number[] = [];
+  const cpu = async () => (await Promise.all(c.all.map((p) => p.ask({ cmd: 'cpu' })))).reduce((sum, r) => sum + Number(r.us), 0);
   for (let i = 0; i < windows; i++) {
+    const cpu0 = await cpu();
     await c.tail.ask({ cmd: 'window-start' });
     await sleep(seconds * 1000);
     const w = await c.tail.ask({ cmd: 'window-end' });
+    const cpu1 = await cpu();
     rates.push(Number(w.count) / Number(w.seconds));
+    cpus.push((cpu1 - cpu0) / Number(w.count));
   }
   const s = await c.head.ask({ cmd: 'stop' });
   // Every message sent must arrive: flow control is lossless.
   const a = await c.tail.ask({ cmd: 'await', count: s.sent, timeoutMs: 60_000 }, 90_000);
   const sent = Number(s.sent);
   const received = Number(a.received);
-  return { msgs: median(rates), sent, received, lost: sent - received };
+  return { msgs: median(rates), cpuUs: median(cpus), sent, received, lost: sent - received };
 }
 
 interface Row {
@@ -124,6 +130,7 @@ interface Row {
   payload: number;
   msgs_s?: number;
   mb_s?: number;
+  cpu_us?: number;
   sent?: number;
   lost?: number;
   p50_ms?: number;
@@ -141,14 +148,14 @@ async function measureChain(system: string, relays: number, make: () => Promise<
       const row: Row = { system, relays, payload: p };
       if (opts.throughput) {
         const t = await throughput(c, p);
-        Object.assign(row, { msgs_s: Math.round(t.msgs), mb_s: +((t.msgs * p) / 1e6).toFixed(2), sent: t.sent, lost: t.lost });
+        Object.assign(row, { msgs_s: Math.round(t.msgs), mb_s: +((t.msgs * p) / 1e6).toFixed(2), cpu_us: +t.cpuUs.toFixed(3), sent: t.sent, lost: t.lost });
       }
       if (opts.latency) {
         const l = await c.head.ask({ cmd: 'ping', size: p, count: Number(values.pings), seconds: Number(values['ping-seconds']) });
         Object.assign(row, { p50_ms: +Number(l.p50_ms).toFixed(4), p99_ms: +Number(l.p99_ms).toFixed(4), pings: Number(l.n) });
       }
       rows.push(row);
-      process.stdout.write(`${system.padEnd(9)} relays ${String(relays).padStart(2)}  ${size(p).padStart(6)}: ${row.msgs_s !== undefined ? `${grouped(row.msgs_s)} msg/s, ${row.mb_s} MB/s, lost ${row.lost} of ${row.sent}` : ''}${row.p50_ms !== undefined ? `  rtt p50 ${row.p50_ms} ms p99 ${row.p99_ms} ms` : ''}  (load ${machineInfo().load_1m})\n`);
+      process.stdout.write(`${system.padEnd(9)} relays ${String(relays).padStart(2)}  ${size(p).padStart(6)}: ${row.msgs_s !== undefined ? `${grouped(row.msgs_s)} msg/s, ${row.mb_s} MB/s, ${row.cpu_us} µs CPU/msg, lost ${row.lost} of ${row.sent}` : ''}${row.p50_ms !== undefined ? `  rtt p50 ${row.p50_ms} ms p99 ${row.p99_ms} ms` : ''}  (load ${machineInfo().load_1m})\n`);
     }
   } finally {
     await stopChain(c);
@@ -271,7 +278,7 @@ function report(overloads: Overload[]): void {
   if (values['no-csv']) return;
   let file = '';
   for (const r of rows) {
-    const row: Record<string, CsvValue> = { time, system: r.system, relays: r.relays, payload: r.payload, msgs_s: r.msgs_s, mb_s: r.mb_s, sent: r.sent, lost: r.lost, p50_ms: r.p50_ms, p99_ms: r.p99_ms, pings: r.pings, seconds, windows, ...m };
+    const row: Record<string, CsvValue> = { time, system: r.system, relays: r.relays, payload: r.payload, msgs_s: r.msgs_s, mb_s: r.mb_s, cpu_us_per_msg: r.cpu_us, sent: r.sent, lost: r.lost, p50_ms: r.p50_ms, p99_ms: r.p99_ms, pings: r.pings, seconds, windows, ...m };
     file = appendResult('broker', row);
   }
   for (const o of overloads) appendResult('broker-overload', { time, ...o, ...m });

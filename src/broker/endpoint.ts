@@ -428,8 +428,7 @@ export class Endpoint {
   route(msg: DataMessage, from?: Link): void {
     if (isInternal(msg.topic)) return;
     if (msg.id) {
-      const seen = msg.id.publisher.equals(this.id) ? 'duplicate' : this.seen.check(msg.id);
-      if (seen !== 'new') { this.counters[seen === 'duplicate' ? 'duplicates' : 'stale']++; return; }
+      if (!this.admit(msg.id)) return;
     } else {
       msg.id = this.nextId();
     }
@@ -455,18 +454,42 @@ export class Endpoint {
     }
   }
 
+  /** Whether a message with an id (from an extension peer) is new here; counts the others. */
+  admit(id: MessageId): boolean {
+    const seen = id.publisher.equals(this.id) ? 'duplicate' : this.seen.check(id);
+    if (seen === 'new') return true;
+    this.counters[seen === 'duplicate' ? 'duplicates' : 'stale']++;
+    return false;
+  }
+
+  /** A message was not forwarded because its TTL ran out. */
+  expired(): void {
+    this.counters.expired++;
+  }
+
+  /**
+   * The relay's shortcut: where no local subscriber wants `topic` and every link that does
+   * is a native extension peer with the `block` policy, the peers it goes to (an envelope
+   * from an extension peer then goes on as it came, one hop less, without being decoded;
+   * `admit` and the TTL still apply). Undefined where `route` must see the message.
+   */
+  relayRoute(topic: string): readonly NativePeer[] | undefined {
+    return isInternal(topic) ? undefined : this.routeOf(topic).relay;
+  }
+
   // Who gets a topic, worked out once per topic until subscribers, links or their filters
   // change (a stream repeats a handful of topics; matching prefixes per message adds up).
-  private readonly routes = new Map<string, { readonly subs: Subscriber<DataMessage>[]; readonly links: Link[] }>();
+  private readonly routes = new Map<string, Route>();
 
-  private routeOf(topic: string): { readonly subs: Subscriber<DataMessage>[]; readonly links: Link[] } {
+  private routeOf(topic: string): Route {
     let r = this.routes.get(topic);
     if (r === undefined) {
       const subs: Subscriber<DataMessage>[] = [];
       for (const [sub, topics] of this.subscribers) if (matches(topics, topic)) subs.push(sub);
       const links: Link[] = [];
       for (const link of this.links) if (matches(link.filter, topic)) links.push(link);
-      r = { subs, links };
+      const raw = subs.length === 0 && links.every((l) => l instanceof NativePeer && l.extended && l.overflow === 'block');
+      r = { subs, links, relay: raw ? links as NativePeer[] : undefined };
       if (this.routes.size >= 4096) this.routes.clear();
       this.routes.set(topic, r);
     }
@@ -538,6 +561,13 @@ export class Endpoint {
   private checkOpen(what: string): void {
     if (this.stopped) throw new Error(`${what}: the endpoint has shut down`);
   }
+}
+
+interface Route {
+  readonly subs: Subscriber<DataMessage>[];
+  readonly links: Link[];
+  /** The links, where a relay may forward envelopes undecoded (see relayRoute). */
+  readonly relay: NativePeer[] | undefined;
 }
 
 function randomEpoch(): number {

@@ -289,6 +289,7 @@ export class NativePeer implements Link, Input {
     } catch (e) {
       this.fail('invalid_message', (e as Error).message, false);
     } finally {
+      this.endRun();
       if (--dispatching === 0) {
         for (let i = 0; i < dirty.length; i++) dirty[i]!.scheduledFlush();
         dirty.length = 0;
@@ -338,15 +339,77 @@ export class NativePeer implements Link, Input {
     let id: MessageId | undefined;
     if (this.version === EXTENSION_VERSION) {
       if (end - value < MESSAGE_ID_BYTES) throw new Error(`data envelope of ${end - value} payload bytes has no message id`);
-      id = { publisher: sender, epoch: buf.readUInt32BE(value), seq: buf.readUInt32BE(value + 4) };
+      const epoch = buf.readUInt32BE(value);
+      const seq = buf.readUInt32BE(value + 4);
+      const relay = this.endpoint.relayRoute(topic);
+      if (relay !== undefined) { this.relay(relay, buf, start, end, ttl, sender, epoch, seq); return; }
+      id = { publisher: sender, epoch, seq };
       value += MESSAGE_ID_BYTES;
     }
+    this.endRun();
     // The value stays where it was read, as a view: every read is a buffer of its own, and
     // mostly frames, so a message kept keeps little besides its neighbours. A copy would
     // cost more than the rest of the envelope (a typed array over 64 bytes is a separate
     // allocation for V8).
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset + value, end - value);
     this.endpoint.route(DataMessage.fromBytes(topic, bytes, { sender, ttl }, id), this);
+  }
+
+  // ---- relaying -------------------------------------------------------------------------
+
+  private readonly scratchId = { publisher: EndpointId.nil, epoch: 0, seq: 0 };
+  // A run of consecutive frames of the chunk being read that all go on to one peer, as they
+  // came but for the TTL: copied over in one piece when the run ends.
+  private runTo: NativePeer | undefined;
+  private runBuf: Buffer | undefined;
+  private runStart = 0;
+  private runEnd = 0;
+
+  /** Forwards a data envelope from an extension peer undecoded (see Endpoint.relayRoute). */
+  private relay(links: readonly NativePeer[], buf: Buffer, start: number, end: number, ttl: number, sender: EndpointId, epoch: number, seq: number): void {
+    const id = this.scratchId;
+    id.publisher = sender;
+    id.epoch = epoch;
+    id.seq = seq;
+    if (!this.endpoint.admit(id)) return;
+    let to: NativePeer | undefined;
+    let targets = 0;
+    for (let i = 0; i < links.length; i++) if (links[i] !== this) { to = links[i]; targets++; }
+    if (targets === 0) return;
+    if (ttl <= 1) { this.endpoint.expired(); return; }
+    // One hop less, written into the frame where it lies (the read buffer is ours).
+    buf[start + 33] = (ttl - 1) >>> 8;
+    buf[start + 34] = (ttl - 1) & 0xff;
+    const frameStart = start - 4;
+    if (targets === 1) {
+      if (this.runTo === to && this.runBuf === buf && this.runEnd === frameStart) { this.runEnd = end; return; }
+      this.endRun();
+      this.runTo = to;
+      this.runBuf = buf;
+      this.runStart = frameStart;
+      this.runEnd = end;
+      return;
+    }
+    this.endRun();
+    for (let i = 0; i < links.length; i++) if (links[i] !== this) links[i]!.forwardFrames(buf, frameStart, end);
+  }
+
+  private endRun(): void {
+    if (this.runTo === undefined) return;
+    const to = this.runTo;
+    this.runTo = undefined;
+    to.forwardFrames(this.runBuf!, this.runStart, this.runEnd);
+    this.runBuf = undefined;
+  }
+
+  /** Appends whole frames (length prefixes included) read from another extension peer. */
+  forwardFrames(buf: Buffer, start: number, end: number): void {
+    if (this.state !== 'peered' || this.removing || this.cut) return;
+    const o = this.out;
+    o.ensure(end - start);
+    o.buf.set(buf.subarray(start, end), o.pos);
+    o.pos += end - start;
+    this.schedule();
   }
 
   private onHandshake(body: Buffer): void {

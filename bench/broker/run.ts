@@ -97,7 +97,7 @@ const median = (xs: readonly number[]) => {
 };
 
 /** cpuUs: CPU time of all the chain's processes per message received, in µs (what a message costs, whatever the load). */
-interface Throughput { msgs: number; cpuUs: number; sent: number; received: number; lost: number }
+interface Throughput { msgs: number; cpuUs: number; cpuHead: number; cpuTail: number; cpuRelay: number; sent: number; received: number; lost: number }
 
 /** Publishes `size`-byte payloads flat out; the median of `windows` windows at the tail. */
 async function throughput(c: Chain, size: number): Promise<Throughput> {
@@ -105,8 +105,8 @@ async function throughput(c: Chain, size: number): Promise<Throughput> {
   await c.head.ask({ cmd: 'publish', size });
   await sleep(warmup * 1000);
   const rates: number[] = [];
-  const cpus: number[] = [];
-  const cpu = async () => (await Promise.all(c.all.map((p) => p.ask({ cmd: 'cpu' })))).reduce((sum, r) => sum + Number(r.us), 0);
+  const cpus: number[][] = [];
+  const cpu = async () => Promise.all(c.all.map(async (p) => Number((await p.ask({ cmd: 'cpu' })).us)));
   for (let i = 0; i < windows; i++) {
     const cpu0 = await cpu();
     await c.tail.ask({ cmd: 'window-start' });
@@ -114,14 +114,20 @@ async function throughput(c: Chain, size: number): Promise<Throughput> {
     const w = await c.tail.ask({ cmd: 'window-end' });
     const cpu1 = await cpu();
     rates.push(Number(w.count) / Number(w.seconds));
-    cpus.push((cpu1 - cpu0) / Number(w.count));
+    cpus.push(cpu1.map((x, k) => (x - cpu0[k]!) / Number(w.count)));
   }
+  // Per process: the median over windows of its CPU µs per message.
+  const perProcess = c.all.map((_, k) => median(cpus.map((w) => w[k]!)));
   const s = await c.head.ask({ cmd: 'stop' });
   // Every message sent must arrive: flow control is lossless.
   const a = await c.tail.ask({ cmd: 'await', count: s.sent, timeoutMs: 60_000 }, 90_000);
   const sent = Number(s.sent);
   const received = Number(a.received);
-  return { msgs: median(rates), cpuUs: median(cpus), sent, received, lost: sent - received };
+  const head = perProcess[c.all.indexOf(c.head)]!;
+  const tail = perProcess[c.all.indexOf(c.tail)]!;
+  const total = perProcess.reduce((a, b) => a + b, 0);
+  const relays = c.all.length - 2;
+  return { msgs: median(rates), cpuUs: total, cpuHead: head, cpuTail: tail, cpuRelay: relays > 0 ? (total - head - tail) / relays : 0, sent, received, lost: sent - received };
 }
 
 interface Row {
@@ -131,6 +137,9 @@ interface Row {
   msgs_s?: number;
   mb_s?: number;
   cpu_us?: number;
+  cpu_head_us?: number;
+  cpu_relay_us?: number;
+  cpu_tail_us?: number;
   sent?: number;
   lost?: number;
   p50_ms?: number;
@@ -148,14 +157,14 @@ async function measureChain(system: string, relays: number, make: () => Promise<
       const row: Row = { system, relays, payload: p };
       if (opts.throughput) {
         const t = await throughput(c, p);
-        Object.assign(row, { msgs_s: Math.round(t.msgs), mb_s: +((t.msgs * p) / 1e6).toFixed(2), cpu_us: +t.cpuUs.toFixed(3), sent: t.sent, lost: t.lost });
+        Object.assign(row, { msgs_s: Math.round(t.msgs), mb_s: +((t.msgs * p) / 1e6).toFixed(2), cpu_us: +t.cpuUs.toFixed(3), cpu_head_us: +t.cpuHead.toFixed(3), cpu_relay_us: +t.cpuRelay.toFixed(3), cpu_tail_us: +t.cpuTail.toFixed(3), sent: t.sent, lost: t.lost });
       }
       if (opts.latency) {
         const l = await c.head.ask({ cmd: 'ping', size: p, count: Number(values.pings), seconds: Number(values['ping-seconds']) });
         Object.assign(row, { p50_ms: +Number(l.p50_ms).toFixed(4), p99_ms: +Number(l.p99_ms).toFixed(4), pings: Number(l.n) });
       }
       rows.push(row);
-      process.stdout.write(`${system.padEnd(9)} relays ${String(relays).padStart(2)}  ${size(p).padStart(6)}: ${row.msgs_s !== undefined ? `${grouped(row.msgs_s)} msg/s, ${row.mb_s} MB/s, ${row.cpu_us} µs CPU/msg, lost ${row.lost} of ${row.sent}` : ''}${row.p50_ms !== undefined ? `  rtt p50 ${row.p50_ms} ms p99 ${row.p99_ms} ms` : ''}  (load ${machineInfo().load_1m})\n`);
+      process.stdout.write(`${system.padEnd(9)} relays ${String(relays).padStart(2)}  ${size(p).padStart(6)}: ${row.msgs_s !== undefined ? `${grouped(row.msgs_s)} msg/s, ${row.mb_s} MB/s, ${row.cpu_us} µs CPU/msg (publisher ${row.cpu_head_us}, relay ${row.cpu_relay_us}, subscriber ${row.cpu_tail_us}), lost ${row.lost} of ${row.sent}` : ''}${row.p50_ms !== undefined ? `  rtt p50 ${row.p50_ms} ms p99 ${row.p99_ms} ms` : ''}  (load ${machineInfo().load_1m})\n`);
     }
   } finally {
     await stopChain(c);
@@ -278,7 +287,7 @@ function report(overloads: Overload[]): void {
   if (values['no-csv']) return;
   let file = '';
   for (const r of rows) {
-    const row: Record<string, CsvValue> = { time, system: r.system, relays: r.relays, payload: r.payload, msgs_s: r.msgs_s, mb_s: r.mb_s, cpu_us_per_msg: r.cpu_us, sent: r.sent, lost: r.lost, p50_ms: r.p50_ms, p99_ms: r.p99_ms, pings: r.pings, seconds, windows, ...m };
+    const row: Record<string, CsvValue> = { time, system: r.system, relays: r.relays, payload: r.payload, msgs_s: r.msgs_s, mb_s: r.mb_s, cpu_us_per_msg: r.cpu_us, cpu_publisher_us: r.cpu_head_us, cpu_relay_us: r.cpu_relay_us, cpu_subscriber_us: r.cpu_tail_us, sent: r.sent, lost: r.lost, p50_ms: r.p50_ms, p99_ms: r.p99_ms, pings: r.pings, seconds, windows, ...m };
     file = appendResult('broker', row);
   }
   for (const o of overloads) appendResult('broker-overload', { time, ...o, ...m });

@@ -23,35 +23,43 @@ export class FrameReader {
    * returns, copy to keep. Throws on a length above the limit.
    */
   feed(chunk: Buffer, onFrame: FrameHandler): void {
-    let buf = chunk;
+    const n = chunk.length;
+    let pos = 0;
     if (this.buffered > 0) {
-      this.pending.push(chunk);
-      this.buffered += chunk.length;
+      // Finish the frame begun in earlier chunks from the front of this one; the rest of
+      // the chunk is read in place.
       if (this.need < 0) {
+        const k = Math.min(4 - this.buffered, n);
+        this.pending.push(chunk.subarray(0, k));
+        this.buffered += k;
+        pos = k;
         if (this.buffered < 4) return;
-        const joined = Buffer.concat(this.pending, this.buffered);
-        this.pending = [joined];
-        this.need = 4 + this.checked(joined.readUInt32BE(0), 0);
+        const head = Buffer.concat(this.pending, 4);
+        this.pending = [head];
+        this.need = 4 + this.checked(head.readUInt32BE(0), 0);
       }
+      const k = Math.min(this.need - this.buffered, n - pos);
+      this.pending.push(pos === 0 && k === n ? chunk : chunk.subarray(pos, pos + k));
+      this.buffered += k;
+      pos += k;
       if (this.buffered < this.need) return;
-      buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.buffered);
+      const frame = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.need);
       this.pending = [];
       this.buffered = 0;
       this.need = -1;
+      if (!onFrame(frame, 4, frame.length)) return;
     }
-    const n = buf.length;
-    let pos = 0;
     while (n - pos >= 4) {
-      const len = this.checked(buf.readUInt32BE(pos), pos);
+      const len = this.checked(chunk.readUInt32BE(pos), pos);
       if (n - pos - 4 < len) {
         this.need = 4 + len;
         break;
       }
-      if (!onFrame(buf, pos + 4, pos + 4 + len)) return;
+      if (!onFrame(chunk, pos + 4, pos + 4 + len)) return;
       pos += 4 + len;
     }
     if (pos < n) {
-      this.pending = [pos === 0 ? buf : buf.subarray(pos)];
+      this.pending = [pos === 0 ? chunk : chunk.subarray(pos)];
       this.buffered = n - pos;
     }
   }

@@ -106,7 +106,7 @@ async function pingLoop(size: number, count: number, seconds: number): Promise<R
 serve(async (c): Promise<Reply> => {
   switch (c.cmd) {
     case 'ready': return { port };
-    case 'cpu': { const u = process.cpuUsage(); return { us: u.user + u.system }; }
+    case 'cpu': { const u = process.cpuUsage(); if (process.env.BENCH_CPU_SPLIT) process.stderr.write(`cpu ${values.role} user ${u.user} system ${u.system}\n`); return { us: u.user + u.system }; }
     case 'publish':
       stopping = false;
       sent = 0;

@@ -456,11 +456,20 @@ export class Endpoint {
 
   /** Whether a message with an id (from an extension peer) is new here; counts the others. */
   admit(id: MessageId): boolean {
-    const seen = id.publisher.equals(this.id) ? 'duplicate' : this.seen.check(id);
+    // Our own messages coming back are duplicates; a publisher found not to be us is
+    // remembered, so that a stream from it skips the comparison.
+    let seen: 'new' | 'duplicate' | 'stale';
+    if (id.publisher !== this.foreign && id.publisher.equals(this.id)) seen = 'duplicate';
+    else {
+      this.foreign = id.publisher;
+      seen = this.seen.check(id);
+    }
     if (seen === 'new') return true;
     this.counters[seen === 'duplicate' ? 'duplicates' : 'stale']++;
     return false;
   }
+
+  private foreign: EndpointId | undefined;
 
   /** A message was not forwarded because its TTL ran out. */
   expired(): void {
@@ -499,7 +508,11 @@ export class Endpoint {
   /** Subscribers, links or a link's filter changed: routes are worked out again. */
   routesChanged(): void {
     this.routes.clear();
+    this.routesVersion++;
   }
+
+  /** Counts route changes, so that a connection may keep the route of its last topic. */
+  routesVersion = 0;
 
   private nextId(): MessageId {
     if (this.seq === 0xffffffff) { this.epoch = randomEpoch(); this.seq = 0; }

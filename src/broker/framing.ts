@@ -49,8 +49,10 @@ export class FrameReader {
       this.need = -1;
       if (!onFrame(frame, 4, frame.length)) return;
     }
+    const max = this.maxFrameSize;
     while (n - pos >= 4) {
-      const len = this.checked(chunk.readUInt32BE(pos), pos);
+      const len = ((chunk[pos]! << 24) | (chunk[pos + 1]! << 16) | (chunk[pos + 2]! << 8) | chunk[pos + 3]!) >>> 0;
+      if (len > max) this.checked(len, pos);
       if (n - pos - 4 < len) {
         this.need = 4 + len;
         break;

@@ -45,9 +45,11 @@ function topicBytes(topic: string): Uint8Array {
   return b;
 }
 
-/** Whether buf[at, at + b.length) holds the bytes of b. */
-function sameBytes(buf: Uint8Array, at: number, b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (buf[at + i] !== b[i]) return false;
+/** Whether a[at, at + n) and b[bt, bt + n) hold the same bytes (compared four at a time). */
+function sameWords(a: DataView, at: number, b: DataView, bt: number, n: number): boolean {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (a.getUint32(at + i) !== b.getUint32(bt + i)) return false;
+  for (; i < n; i++) if (a.getUint8(at + i) !== b.getUint8(bt + i)) return false;
   return true;
 }
 
@@ -313,19 +315,31 @@ export class NativePeer implements Link, Input {
   // The last sender and topic seen, so that a stream of envelopes from one publisher on
   // one topic decodes neither again.
   private lastSender: EndpointId = EndpointId.nil;
-  private lastTopicBytes: Uint8Array = new Uint8Array(0);
   private lastTopic = '';
+  private lastTopicLength = 0;
+  /** The last sender's id and the last topic's bytes, as big-endian words for comparing. */
+  private readonly lastWords = new DataView(new ArrayBuffer(16 + 0x10000));
+  /** A DataView of the read buffer being parsed. */
+  private words: DataView = this.lastWords;
+  private wordsOf: Buffer | undefined;
 
   /** A data envelope, read in place (the hot path of every subscriber and relay). */
   private onDataEnvelope(buf: Buffer, start: number, end: number): void {
+    let dv = this.words;
+    if (this.wordsOf !== buf) { dv = this.words = new DataView(buf.buffer, buf.byteOffset, buf.length); this.wordsOf = buf; }
+    const last = this.lastWords;
     let sender = this.lastSender;
-    if (!sameBytes(buf, start, sender.bytes)) sender = this.lastSender = new EndpointId(new Uint8Array(buf.subarray(start, start + 16)));
-    const ttl = (buf[start + 33]! << 8) | buf[start + 34]!;
-    const topicLength = (buf[start + 35]! << 8) | buf[start + 36]!;
+    if (dv.getUint32(start) !== last.getUint32(0) || dv.getUint32(start + 4) !== last.getUint32(4)
+      || dv.getUint32(start + 8) !== last.getUint32(8) || dv.getUint32(start + 12) !== last.getUint32(12)) {
+      sender = this.lastSender = new EndpointId(new Uint8Array(buf.subarray(start, start + 16)));
+      for (let i = 0; i < 16; i += 4) last.setUint32(i, dv.getUint32(start + i));
+    }
+    const ttl = dv.getUint16(start + 33);
+    const topicLength = dv.getUint16(start + 35);
     const at = start + ENVELOPE_HEADER;
     if (end - at < topicLength) throw new BrokerFormatError(`truncated topic: needs ${topicLength} bytes, ${end - at} left`, ENVELOPE_HEADER);
     let topic = this.lastTopic;
-    if (topicLength !== this.lastTopicBytes.length || !sameBytes(buf, at, this.lastTopicBytes)) {
+    if (topicLength !== this.lastTopicLength || !sameWords(dv, at, last, 16, topicLength)) {
       const bytes = buf.subarray(at, at + topicLength);
       try {
         topic = utf8Strict.decode(bytes);
@@ -333,15 +347,21 @@ export class NativePeer implements Link, Input {
         throw new BrokerFormatError('topic is not UTF-8', ENVELOPE_HEADER);
       }
       this.lastTopic = topic;
-      this.lastTopicBytes = new Uint8Array(bytes);
+      this.lastTopicLength = topicLength;
+      new Uint8Array(last.buffer, 16, topicLength).set(bytes);
     }
     let value = at + topicLength;
     let id: MessageId | undefined;
     if (this.version === EXTENSION_VERSION) {
       if (end - value < MESSAGE_ID_BYTES) throw new Error(`data envelope of ${end - value} payload bytes has no message id`);
-      const epoch = buf.readUInt32BE(value);
-      const seq = buf.readUInt32BE(value + 4);
-      const relay = this.endpoint.relayRoute(topic);
+      const epoch = dv.getUint32(value);
+      const seq = dv.getUint32(value + 4);
+      if (this.relayTopic !== topic || this.relayVersion !== this.endpoint.routesVersion) {
+        this.relayTopic = topic;
+        this.relayVersion = this.endpoint.routesVersion;
+        this.relayLinks = this.endpoint.relayRoute(topic);
+      }
+      const relay = this.relayLinks;
       if (relay !== undefined) { this.relay(relay, buf, start, end, ttl, sender, epoch, seq); return; }
       id = { publisher: sender, epoch, seq };
       value += MESSAGE_ID_BYTES;
@@ -358,6 +378,10 @@ export class NativePeer implements Link, Input {
   // ---- relaying -------------------------------------------------------------------------
 
   private readonly scratchId = { publisher: EndpointId.nil, epoch: 0, seq: 0 };
+  // The relay route of the last topic, while the endpoint's routes stay the same.
+  private relayTopic = '';
+  private relayVersion = -1;
+  private relayLinks: readonly NativePeer[] | undefined;
   // A run of consecutive frames of the chunk being read that all go on to one peer, as they
   // came but for the TTL: copied over in one piece when the run ends.
   private runTo: NativePeer | undefined;

@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appendResult, formatTable, grouped, lineChartSvg, machineInfo, resultsDir, runTimestamp, type CsvValue } from '../lib/index.js';
 import { Child, sleep, type Reply } from './control.js';
-import { realBroker, type RealBroker } from './real.js';
+import { THROUGHPUT_PEER_BUFFER, realBroker, type Overload, type RealBroker } from './real.js';
 
 const HERE = import.meta.dirname;
 const ROOT = resolve(HERE, '..', '..');
@@ -61,6 +61,8 @@ interface Chain {
   readonly head: Child;
   readonly tail: Child;
   readonly all: Child[];
+  /** Shortest window in seconds (Broker's tools report counts once a second). */
+  readonly minWindow?: number;
 }
 
 async function vastflowChain(relays: number, tailArgs: string[] = []): Promise<Chain> {
@@ -110,7 +112,7 @@ async function throughput(c: Chain, size: number): Promise<Throughput> {
   for (let i = 0; i < windows; i++) {
     const cpu0 = await cpu();
     await c.tail.ask({ cmd: 'window-start' });
-    await sleep(seconds * 1000);
+    await sleep(Math.max(seconds, c.minWindow ?? 0) * 1000);
     const w = await c.tail.ask({ cmd: 'window-end' });
     const cpu1 = await cpu();
     rates.push(Number(w.count) / Number(w.seconds));
@@ -171,7 +173,6 @@ async function measureChain(system: string, relays: number, make: () => Promise<
   }
 }
 
-interface Overload { system: string; relays: number; sent: number; received: number; lost: number; disconnects: number; seconds: number; work_us: number; rss_mb: string }
 
 /**
  * An unthrottled publisher into a subscriber that spends `workUs` per message (10x the
@@ -206,8 +207,9 @@ async function main(): Promise<void> {
     process.stdout.write('compiling the endpoints with tsc (bench/broker/tsconfig.dist.json; --tsx runs the sources instead)\n');
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(HERE, 'tsconfig.dist.json')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   }
-  const real: RealBroker | undefined = values['no-broker'] ? undefined : realBroker();
+  const real: RealBroker | undefined = values['no-broker'] ? undefined : realBroker(script('broker-real'), !compiled);
   if (!values['no-broker'] && !real) process.stdout.write('no real Broker built (no /work/ext/broker/READY): Broker is not measured in this run\n');
+  if (real) process.stdout.write(`real Broker ${real.version}: broker-pipe and broker-node, peer buffer ${THROUGHPUT_PEER_BUFFER} messages for throughput (its default disconnects a fast publisher), the default for overload\n`);
   const opts = { latency: !values['no-latency'], throughput: !values['no-throughput'] };
   if (!values['no-raw'] && opts.throughput) await measureChain('raw-tcp', 0, rawChain, { latency: false, throughput: true });
   for (const r of relayCounts) {
@@ -225,8 +227,10 @@ async function main(): Promise<void> {
       process.stdout.write(`overload vastflow relays ${r}: sent ${o.sent}, received ${o.received}, lost ${o.lost}, disconnects ${o.disconnects}, ${o.work_us} µs per message at the subscriber, peak RSS MB ${o.rss_mb}\n`);
     }
     if (real) {
+      // Broker's subscriber is 10x slower than Broker's own publisher (its 100 B rate).
+      const brokerBase = rows.find((x) => x.system === 'broker' && x.relays === 0 && x.payload === 100)?.msgs_s ?? 57_000;
       for (const r of [0]) {
-        const o = await real.overload(r, workUs, Number(values['overload-seconds']));
+        const o = await real.overload(r, +((10 * 1e6) / brokerBase).toFixed(2), Number(values['overload-seconds']));
         overloads.push(o);
         process.stdout.write(`overload broker relays ${r}: sent ${o.sent}, received ${o.received}, lost ${o.lost}, disconnects ${o.disconnects}, peak RSS MB ${o.rss_mb}\n`);
       }

@@ -143,6 +143,7 @@ export class ByteReader {
   i64(what = 'i64'): bigint { this.need(8, what); const v = this.view.getBigInt64(this.pos); this.pos += 8; return v; }
   f64(what = 'real'): number { this.need(8, what); const v = this.view.getFloat64(this.pos); this.pos += 8; return v; }
   bytes(n: number, what: string): Uint8Array { this.need(n, what); const b = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return b; }
+  skip(n: number, what: string): void { this.need(n, what); this.pos += n; }
   /** A plain Uint8Array copy (not a Buffer view, which would keep the whole frame alive). */
   copy(n: number, what: string): Uint8Array { return new Uint8Array(this.bytes(n, what)); }
 
@@ -310,6 +311,53 @@ function sortedTable(entries: [BrokerData, BrokerData][], at: number): [BrokerDa
     if (compareData(entries[i - 1]![0], entries[i]![0]) === 0) throw new BrokerFormatError('table holds a key twice', at);
   }
   return entries;
+}
+
+/**
+ * Checks that `bytes` hold exactly one well-formed value, without building it: true when
+ * it was checked completely; false when it holds a set or a table, whose order and
+ * uniqueness only a decode can check (decode it then). Throws what decodeData would.
+ */
+export function checkData(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+  const r = new ByteReader(bytes, start, end);
+  const complete = skipData(r, 0);
+  if (complete && r.pos !== end) throw new BrokerFormatError(`${end - r.pos} trailing bytes after the value`, r.pos);
+  return complete;
+}
+
+// Walks one value as readData reads it, failing where it fails; false on a set or table.
+function skipData(r: ByteReader, depth: number): boolean {
+  if (depth > MAX_DEPTH) throw new BrokerFormatError(`values nest deeper than ${MAX_DEPTH} levels`, r.pos);
+  const at = r.pos;
+  const tag = r.u8('value tag');
+  switch (tag) {
+    case Tag.none: return true;
+    case Tag.boolean: r.u8('boolean'); return true;
+    case Tag.count: r.bytes(8, 'count'); return true;
+    case Tag.integer: r.bytes(8, 'integer'); return true;
+    case Tag.real: r.bytes(8, 'real'); return true;
+    case Tag.timestamp: r.bytes(8, 'timestamp'); return true;
+    case Tag.timespan: r.bytes(8, 'timespan'); return true;
+    // Any bytes make a string (text or raw bytes), so only the length is checked.
+    case Tag.string: r.skip(r.varbyte('string', ' length'), 'string'); return true;
+    case Tag.enum: r.text('enum value'); return true;
+    case Tag.address: r.bytes(16, 'address'); return true;
+    case Tag.port: {
+      r.u16('port');
+      const codeAt = r.pos;
+      if (!portFromCode(0, r.u8('port protocol'))) throw new BrokerFormatError(`port protocol ${r.buf[codeAt]} is not 0..3`, codeAt);
+      return true;
+    }
+    case Tag.vector: {
+      const n = count(r, 'vector');
+      for (let i = 0; i < n; i++) if (!skipData(r, depth + 1)) return false;
+      return true;
+    }
+    case Tag.subnet: case Tag.set: case Tag.table:
+      return false;
+    default:
+      throw new BrokerFormatError(`unknown value tag ${tag}`, at);
+  }
 }
 
 /** Decodes exactly one value from `bytes`; trailing bytes are an error, as in Broker. */

@@ -434,10 +434,11 @@ export class Endpoint {
     }
     const { subs, links } = this.routeOf(msg.topic);
     if (subs.length > 0 && from !== undefined) {
-      // A value from a peer is decoded once someone here wants it; one that does not
-      // decode ends that connection (relays pass values on undecoded, as Broker does).
+      // A value from a peer is checked once someone here wants it (and decoded when they
+      // look at it); one that is not well formed ends that connection (relays pass values
+      // on unchecked, as Broker does).
       try {
-        void msg.data;
+        msg.check();
       } catch (e) {
         this.error('deserialization_failed', `${from.info.address}:${from.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from.info);
         void from.close();

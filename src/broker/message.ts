@@ -2,7 +2,7 @@
 // in (binary from a peer, decoded from JSON or code) and converted only when asked, so
 // that relays forward bytes without decoding them.
 
-import { decodeData, encodeData, writeData, type ByteWriter } from './bin.js';
+import { checkData, decodeData, encodeData, writeData, type ByteWriter } from './bin.js';
 import type { BrokerData } from './data.js';
 import type { EndpointId } from './wire.js';
 import { ZeekEvent } from './zeek.js';
@@ -46,6 +46,18 @@ export class DataMessage {
     m.id = id;
     return m;
   }
+
+  /**
+   * Checks that the value's bytes are well formed (throws what decoding would), without
+   * decoding them where that can be checked on the bytes; `data` decodes on first use.
+   */
+  check(): void {
+    if (this.#data !== undefined || this.#checked) return;
+    if (!checkData(this.#bytes!)) this.#data = decodeData(this.#bytes!);
+    this.#checked = true;
+  }
+
+  #checked = false;
 
   get data(): BrokerData {
     return (this.#data ??= decodeData(this.#bytes!));

@@ -93,8 +93,10 @@ export class ByteWriter {
       }
     }
     // Encode in place, after room for the length as if the text were ASCII (n bytes); a
-    // longer UTF-8 encoding whose length needs more varbyte bytes moves over once.
-    this.ensure(5 + 3 * n);
+    // longer UTF-8 encoding whose length needs more varbyte bytes moves over once. Room for
+    // the longest encoding (3 bytes a code unit) is reserved, or for a long text its exact
+    // length (counting is cheaper than a buffer three times too large).
+    this.ensure(5 + (n > 4096 ? Buffer.byteLength(s, 'utf8') : 3 * n));
     const room = varbyteSize(n);
     const at = this.pos + room;
     const len = this.native.utf8Write(s, at);

@@ -187,10 +187,16 @@ export class Endpoint {
    */
   publish(topic: string, value: BrokerData | ZeekEvent): boolean {
     this.checkOpen('publish');
-    checkTopic(topic, 'publish');
+    if (topic !== this.lastPublished) {
+      checkTopic(topic, 'publish');
+      this.lastPublished = topic;
+    }
     this.route(DataMessage.of(topic, value instanceof ZeekEvent ? value.toData() : value));
     return this.gate.open;
   }
+
+  /** The topic of the last publish, checked then. */
+  private lastPublished: string | undefined;
 
   /** Resolves once every output can take more (at once if none is full). */
   ready(): Promise<void> {

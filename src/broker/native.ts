@@ -42,9 +42,6 @@ const NAP_FRAMES = 4;
 const NAP_WITHIN_MS = 0.5;
 const NAP_MS = 1;
 
-/** The 16 zero bytes of the nil receiver of a data envelope. */
-const NIL = new Uint8Array(16);
-
 // Topics as UTF-8, for the envelopes we write (a stream uses a handful of topics).
 const topicCache = new Map<string, Uint8Array>();
 const utf8 = new TextEncoder();
@@ -188,24 +185,38 @@ export class NativePeer implements Link, Input {
    */
   private dataEnvelope(msg: DataMessage, sender: Uint8Array, ttl: number, epoch: number, seq: number, withId: boolean): void {
     const o = this.out;
-    const topic = topicBytes(msg.topic);
-    o.ensure(4 + ENVELOPE_HEADER + MESSAGE_ID_BYTES + topic.length);
+    // Sender, receiver, type, TTL and topic: the same bytes for every message a publisher
+    // sends on a topic, so they are put together once and copied in one piece.
+    let header = this.header;
+    if (msg.topic !== this.headerTopic || sender !== this.headerSender || ttl !== this.headerTtl) {
+      const topic = topicBytes(msg.topic);
+      header = this.header = new Uint8Array(ENVELOPE_HEADER + topic.length);
+      header.set(sender, 0);
+      header[32] = MessageType.data;
+      header[33] = ttl >>> 8;
+      header[34] = ttl & 0xff;
+      header[35] = topic.length >>> 8;
+      header[36] = topic.length & 0xff;
+      header.set(topic, ENVELOPE_HEADER);
+      this.headerTopic = msg.topic;
+      this.headerSender = sender;
+      this.headerTtl = ttl;
+    }
+    o.ensure(4 + header.length + MESSAGE_ID_BYTES);
     const start = o.pos;
-    const buf = o.buf;
-    buf.set(sender, start + 4);
-    buf.set(NIL, start + 20);
-    buf[start + 36] = MessageType.data;
-    buf[start + 37] = ttl >>> 8;
-    buf[start + 38] = ttl & 0xff;
-    buf[start + 39] = topic.length >>> 8;
-    buf[start + 40] = topic.length & 0xff;
-    buf.set(topic, start + 41);
-    o.pos = start + 41 + topic.length;
+    o.buf.set(header, start + 4);
+    o.pos = start + 4 + header.length;
     if (withId) { o.u32(epoch); o.u32(seq); }
     msg.writeTo(o);
     o.view.setUint32(start, o.pos - start - 4);
     this.schedule();
   }
+
+  private header = new Uint8Array(0);
+  private headerTopic: string | undefined;
+  private headerSender: Uint8Array | undefined;
+  private headerTtl = -1;
+
 
   /**
    * Routes a data message to this peer (the endpoint checked the filter and the TTL, and

@@ -603,7 +603,11 @@ export class NativePeer implements Link, Input {
       this.byeToken = token;
       this.envelope('ping', RESERVED_TOPIC, token);
       this.flush();
-      setTimeout(() => this.socket.destroy(), 2000).unref();
+      // The pong must be read even while the gate holds inputs paused; and a paused socket
+      // does not keep Node running, so the timer that cuts a silent peer off must.
+      this.endpoint.gate.removeInput(this);
+      this.socket.resume();
+      setTimeout(() => this.socket.destroy(), 2000);
     } else {
       this.socket.destroy();
     }
@@ -617,7 +621,7 @@ export class NativePeer implements Link, Input {
     if (!quiet) this.failure = { code, reason };
     this.flush();
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    setTimeout(() => this.socket.destroy(), 1000);
   }
 
   private onClose(): void {

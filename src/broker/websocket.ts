@@ -28,6 +28,8 @@ const textOf = (data: RawData): string => (Array.isArray(data) ? Buffer.concat(d
 class WebSocketLink implements Link, Input {
   private inFlight = 0;
   private closing = false;
+  /** Set once `disconnect` gave up on the peer: it is lost, not removed. */
+  private cut = false;
   private readonly held: HeldMessages<DataMessage>;
 
   constructor(
@@ -45,14 +47,14 @@ class WebSocketLink implements Link, Input {
   get queued(): number { return this.held.length; }
 
   send(msg: DataMessage): void {
-    if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.closing || this.cut || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.held.policy !== 'block' && this.inFlight >= this.endpoint.queueSize) {
       const r = this.held.push(msg);
       if (r === 'dropped') this.endpoint.overflowed(this, 'messages_dropped', this.held.dropped);
       else if (r === 'overflow') {
         this.held.discard();
         this.endpoint.overflowed(this, 'backpressure_overflow', this.held.dropped);
-        this.closing = true;
+        this.cut = true;
         this.ws.terminate();
       }
       return;

@@ -1,7 +1,7 @@
 // The real Broker of bench/broker, where one is built outside the project: the file
 // /work/ext/broker/READY (or $BROKER_READY) says so, and names the tools and libraries
-// (any path in it ending in broker-node, broker-pipe; LD_LIBRARY_PATH= and PYTHONPATH=
-// if given; otherwise the usual places beside it). Each endpoint is a broker-real.ts
+// (any path in it ending in broker-node, broker-pipe; LD_LIBRARY_PATH=, PYTHONPATH= and
+// BROKER_PYTHON= if given; otherwise the usual places beside it). Each endpoint is a broker-real.ts
 // process driving one of Broker's own tools (broker-node, broker-pipe).
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -39,8 +39,10 @@ export function realBroker(script: string, tsx: boolean): RealBroker | undefined
   const setting = (key: string) => new RegExp(`${key}=(\\S+)`).exec(text)?.[1];
   const libs = setting('LD_LIBRARY_PATH') ?? [join(base, 'lib'), join(dirname(dirname(node)), 'lib')].filter((p) => existsSync(p)).join(':');
   const py = setting('PYTHONPATH') ?? [join(base, 'lib', 'python'), join(dirname(dirname(node)), 'python')].filter((p) => existsSync(p)).join(':');
+  const python = setting('BROKER_PYTHON');
   Object.assign(process.env, {
     BROKER_NODE: node, BROKER_PIPE: pipe, BROKER_SLOW_SCRIPT: join(import.meta.dirname, 'broker_slow_subscriber.py'),
+    ...(python ? { BROKER_PYTHON: python } : {}),
     LD_LIBRARY_PATH: [libs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
     PYTHONPATH: [py, process.env.PYTHONPATH].filter(Boolean).join(':'),
   });

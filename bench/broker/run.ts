@@ -163,7 +163,7 @@ async function measureChain(system: string, relays: number, make: () => Promise<
       }
       if (opts.latency) {
         const l = await c.head.ask({ cmd: 'ping', size: p, count: Number(values.pings), seconds: Number(values['ping-seconds']) });
-        Object.assign(row, { p50_ms: +Number(l.p50_ms).toFixed(4), p99_ms: +Number(l.p99_ms).toFixed(4), pings: Number(l.n) });
+        if (Number(l.n) > 0) Object.assign(row, { p50_ms: +Number(l.p50_ms).toFixed(4), p99_ms: +Number(l.p99_ms).toFixed(4), pings: Number(l.n) });
       }
       rows.push(row);
       process.stdout.write(`${system.padEnd(9)} relays ${String(relays).padStart(2)}  ${size(p).padStart(6)}: ${row.msgs_s !== undefined ? `${grouped(row.msgs_s)} msg/s, ${row.mb_s} MB/s, ${row.cpu_us} µs CPU/msg (publisher ${row.cpu_head_us}, relay ${row.cpu_relay_us}, subscriber ${row.cpu_tail_us}), lost ${row.lost} of ${row.sent}` : ''}${row.p50_ms !== undefined ? `  rtt p50 ${row.p50_ms} ms p99 ${row.p99_ms} ms` : ''}  (load ${machineInfo().load_1m})\n`);

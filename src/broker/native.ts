@@ -19,6 +19,8 @@ type State = 'await_hello' | 'await_hello_or_version_select' | 'await_version_se
 
 /** Bytes queued for one socket write; past this a write goes out at once. */
 const FLUSH_BYTES = 256 * 1024;
+/** Relayed frames this large are written from the read buffer, not copied to the output. */
+const DIRECT_BYTES = 32 * 1024;
 
 // Envelopes written in one turn of the event loop go out together right after it (one
 // setImmediate for all peers): a publisher's burst, or what a relay read from all its
@@ -293,9 +295,12 @@ export class NativePeer implements Link, Input {
     this.socket.write(this.out.written(), this.written);
     // The bytes are the kernel's once nothing waits in the socket: then `out` is reused,
     // else the socket keeps them and `out` starts a new buffer.
-    const queued = this.socket.writableLength > 0;
-    this.out.detach(!queued);
-    if (queued && this.writable) {
+    this.out.detach(this.socket.writableLength === 0);
+    this.afterWrite();
+  }
+
+  private afterWrite(): void {
+    if (this.socket.writableLength > 0 && this.writable) {
       // The kernel buffer is full: under `block`, stop reading inputs until this socket drains.
       this.writable = false;
       if (this.held.policy === 'block') this.endpoint.gate.block(this);
@@ -471,6 +476,13 @@ export class NativePeer implements Link, Input {
   /** Appends whole frames (length prefixes included) read from another extension peer. */
   forwardFrames(buf: Buffer, start: number, end: number): void {
     if (this.state !== 'peered' || this.removing || this.cut) return;
+    if (end - start >= DIRECT_BYTES && !this.socket.destroyed) {
+      // Large frames go to the socket as they lie in the read buffer, after what waits.
+      if (this.out.pos > 0) this.flush();
+      this.socket.write(buf.subarray(start, end), this.written);
+      this.afterWrite();
+      return;
+    }
     const o = this.out;
     o.ensure(end - start);
     o.buf.set(buf.subarray(start, end), o.pos);

@@ -1,4 +1,4 @@
-// Topologies of Vastflow endpoints, each its own process (topology-node.ts): a ring and a
+// Topologies of Vastflow endpoints, each its own process (topology-node.ts; slow: ~30 s): a ring and a
 // full mesh deliver every message exactly once (the extension's duplicate suppression), a
 // peer reconnects after the other process restarts, and a fast publisher into a 10x slower
 // subscriber across a relay loses nothing, disconnects nobody and keeps memory bounded.

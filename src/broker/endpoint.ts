@@ -187,10 +187,16 @@ export class Endpoint {
    */
   publish(topic: string, value: BrokerData | ZeekEvent): boolean {
     this.checkOpen('publish');
-    checkTopic(topic, 'publish');
+    if (topic !== this.lastPublished) {
+      checkTopic(topic, 'publish');
+      this.lastPublished = topic;
+    }
     this.route(DataMessage.of(topic, value instanceof ZeekEvent ? value.toData() : value));
     return this.gate.open;
   }
+
+  /** The topic of the last publish, checked then. */
+  private lastPublished: string | undefined;
 
   /** Resolves once every output can take more (at once if none is full). */
   ready(): Promise<void> {
@@ -202,8 +208,9 @@ export class Endpoint {
     this.checkOpen('makeSubscriber');
     const list = typeof topics === 'string' ? [topics] : [...topics];
     for (const t of list) checkTopic(t, 'makeSubscriber');
-    const sub: Subscriber<DataMessage> = new Subscriber<DataMessage>(this.gate, this.queueSize, () => { this.subscribers.delete(sub); });
+    const sub: Subscriber<DataMessage> = new Subscriber<DataMessage>(this.gate, this.queueSize, () => { this.subscribers.delete(sub); this.routesChanged(); });
     this.subscribers.set(sub, list);
+    this.routesChanged();
     this.filterChanged();
     return sub;
   }
@@ -427,35 +434,92 @@ export class Endpoint {
   route(msg: DataMessage, from?: Link): void {
     if (isInternal(msg.topic)) return;
     if (msg.id) {
-      const seen = msg.id.publisher.equals(this.id) ? 'duplicate' : this.seen.check(msg.id);
-      if (seen !== 'new') { this.counters[seen === 'duplicate' ? 'duplicates' : 'stale']++; return; }
+      if (!this.admit(msg.id)) return;
     } else {
       msg.id = this.nextId();
     }
-    let checked = from === undefined;
-    for (const [sub, topics] of this.subscribers) {
-      if (!matches(topics, msg.topic)) continue;
-      if (!checked) {
-        // A value from a peer is decoded once someone here wants it; one that does not
-        // decode ends that connection (relays pass values on undecoded, as Broker does).
-        checked = true;
-        try {
-          void msg.data;
-        } catch (e) {
-          this.error('deserialization_failed', `${from!.info.address}:${from!.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from!.info);
-          void from!.close();
-          return;
-        }
+    const { subs, links } = this.routeOf(msg.topic);
+    if (subs.length > 0 && from !== undefined) {
+      // A value from a peer is checked once someone here wants it (and decoded when they
+      // look at it); one that is not well formed ends that connection (relays pass values
+      // on unchecked, as Broker does).
+      try {
+        msg.check();
+      } catch (e) {
+        this.error('deserialization_failed', `${from.info.address}:${from.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from.info);
+        void from.close();
+        return;
       }
-      sub.deliver(msg);
     }
+    for (let i = 0; i < subs.length; i++) subs[i]!.deliver(msg);
     const forwardable = (msg.origin?.ttl ?? DEFAULT_TTL + 1) > 1;
-    for (const link of this.links) {
-      if (link === from || !matches(link.filter, msg.topic)) continue;
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i]!;
+      if (link === from) continue;
       if (!forwardable) { this.counters.expired++; return; }
       link.send(msg);
     }
   }
+
+  /** Whether a message with an id (from an extension peer) is new here; counts the others. */
+  admit(id: MessageId): boolean {
+    // Our own messages coming back are duplicates; a publisher found not to be us is
+    // remembered, so that a stream from it skips the comparison.
+    let seen: 'new' | 'duplicate' | 'stale';
+    if (id.publisher !== this.foreign && id.publisher.equals(this.id)) seen = 'duplicate';
+    else {
+      this.foreign = id.publisher;
+      seen = this.seen.check(id);
+    }
+    if (seen === 'new') return true;
+    this.counters[seen === 'duplicate' ? 'duplicates' : 'stale']++;
+    return false;
+  }
+
+  private foreign: EndpointId | undefined;
+
+  /** A message was not forwarded because its TTL ran out. */
+  expired(): void {
+    this.counters.expired++;
+  }
+
+  /**
+   * The relay's shortcut: where no local subscriber wants `topic` and every link that does
+   * is a native extension peer with the `block` policy, the peers it goes to (an envelope
+   * from an extension peer then goes on as it came, one hop less, without being decoded;
+   * `admit` and the TTL still apply). Undefined where `route` must see the message.
+   */
+  relayRoute(topic: string): readonly NativePeer[] | undefined {
+    return isInternal(topic) ? undefined : this.routeOf(topic).relay;
+  }
+
+  // Who gets a topic, worked out once per topic until subscribers, links or their filters
+  // change (a stream repeats a handful of topics; matching prefixes per message adds up).
+  private readonly routes = new Map<string, Route>();
+
+  private routeOf(topic: string): Route {
+    let r = this.routes.get(topic);
+    if (r === undefined) {
+      const subs: Subscriber<DataMessage>[] = [];
+      for (const [sub, topics] of this.subscribers) if (matches(topics, topic)) subs.push(sub);
+      const links: Link[] = [];
+      for (const link of this.links) if (matches(link.filter, topic)) links.push(link);
+      const raw = subs.length === 0 && links.every((l) => l instanceof NativePeer && l.extended && l.overflow === 'block');
+      r = { subs, links, relay: raw ? links as NativePeer[] : undefined };
+      if (this.routes.size >= 4096) this.routes.clear();
+      this.routes.set(topic, r);
+    }
+    return r;
+  }
+
+  /** Subscribers, links or a link's filter changed: routes are worked out again. */
+  routesChanged(): void {
+    this.routes.clear();
+    this.routesVersion++;
+  }
+
+  /** Counts route changes, so that a connection may keep the route of its last topic. */
+  routesVersion = 0;
 
   private nextId(): MessageId {
     if (this.seq === 0xffffffff) { this.epoch = randomEpoch(); this.seq = 0; }
@@ -490,12 +554,14 @@ export class Endpoint {
 
   addLink(link: Link): void {
     this.links.add(link);
+    this.routesChanged();
     this.status('peer_added', link.info, `added peer ${link.info.id} (${link.info.kind} ${link.info.address}:${link.info.port})`);
   }
 
   /** A link went away: `removed` when we or they closed it on purpose, else lost. */
   removeLink(link: Link, removed: boolean): void {
     if (!this.links.delete(link)) return;
+    this.routesChanged();
     this.lastDropReport.delete(link);
     this.reportedDrops.delete(link);
     this.gate.unblock(link);
@@ -515,6 +581,13 @@ export class Endpoint {
   private checkOpen(what: string): void {
     if (this.stopped) throw new Error(`${what}: the endpoint has shut down`);
   }
+}
+
+interface Route {
+  readonly subs: Subscriber<DataMessage>[];
+  readonly links: Link[];
+  /** The links, where a relay may forward envelopes undecoded (see relayRoute). */
+  readonly relay: NativePeer[] | undefined;
 }
 
 function randomEpoch(): number {

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { Endpoint as BrokerEndpoint } from '../broker/endpoint.js';
+import { DEFAULT_PEER_BUFFER, OVERFLOW_POLICIES, type OverflowPolicy } from '../broker/flow.js';
 import type { TlsOptions } from '../broker/tls.js';
 import type { Endpoint, EndpointSpec } from '../data/component.js';
 
@@ -14,6 +15,9 @@ export const brokerConnectionOptions = {
   peer: hostPort.optional().describe('peer with the Broker endpoint at HOST:PORT (native protocol; reconnects when lost)'),
   websocket_listen: hostPort.optional().describe("accept clients of Zeek's WebSocket API v1 on HOST:PORT"),
   websocket: z.string().regex(/^wss?:\/\//, 'expected ws://... or wss://...').optional().describe('connect to the WebSocket server at this URL (a Zeek 5+ or Vastflow that listens)'),
+  overflow: z.enum(OVERFLOW_POLICIES as [OverflowPolicy, ...OverflowPolicy[]]).default('block')
+    .describe('when a peer cannot keep up: `block` slows the inputs and loses nothing; `drop_oldest` and `disconnect` (Broker\'s choices) hold buffer_size messages, then drop the oldest or end that peer'),
+  buffer_size: z.number().int().positive().default(DEFAULT_PEER_BUFFER).describe('messages held per peer under drop_oldest and disconnect'),
   tls: z.enum(['off', 'anonymous', 'certificate']).default('off').describe("native peering over TLS as Zeek/Broker do it: `anonymous` (ECDH without certificates, Zeek's default), `certificate` (both sides verify, needs ssl_certificate and ssl_cafile or ssl_capath), `off` (plain TCP, Zeek's `Broker::disable_ssl`)"),
   ssl_certificate: z.string().min(1).optional().describe('with tls: certificate, this endpoint\'s PEM certificate chain (Zeek\'s Broker::ssl_certificate); relative paths resolve against the pipeline file'),
   ssl_keyfile: z.string().min(1).optional().describe('its PEM private key (default: the certificate file)'),
@@ -78,7 +82,7 @@ export class BrokerPipelineEndpoint implements Endpoint {
 export async function openBroker(options: BrokerConnectionOptions, what: string, prepare?: (ep: BrokerEndpoint) => void, baseDir = process.cwd()): Promise<BrokerEndpoint> {
   let ep: BrokerEndpoint;
   try {
-    ep = new BrokerEndpoint({ tls: tlsOf(options, baseDir) });
+    ep = new BrokerEndpoint({ overflow: options.overflow, bufferSize: options.buffer_size, tls: tlsOf(options, baseDir) });
   } catch (e) {
     throw new Error(`${what}: ${(e as Error).message}`);
   }

@@ -22,7 +22,7 @@ export interface LookupOptions {
   /** Stop after this many events; partitions are then read newest first (on this thread). */
   readonly limit?: number | undefined;
   readonly signal?: AbortSignal | undefined;
-  /** Threads that look partitions up (default: all cores); 1 looks them up on this thread. */
+  /** Threads that look partitions up (default: cores − 1, which is this thread alone on 2 cores); 1 looks them up on this thread. */
   readonly threads?: number | undefined;
 }
 

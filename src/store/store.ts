@@ -210,7 +210,7 @@ export class StoreReader {
 
   /**
    * The events matching `query`, in id order. Several candidate partitions are looked up
-   * on `options.threads` threads (default: all cores); a limit reads newest first, here.
+   * on `options.threads` threads (default: cores − 1); a limit reads newest first, here.
    */
   query(query: Query, options: LookupOptions = {}, stats?: LookupStats): AsyncGenerator<LookupResult> {
     const threads = options.threads ?? lookupThreads();

@@ -59,9 +59,9 @@ test('exactly the documented names are exported, and internal modules are not re
   await writeFile(join(dir, 'names.js'), `import * as v from 'vastflow';\nconsole.log(Object.keys(v).sort().join(' '));\n`);
   const { stdout } = await exec('node', [join(dir, 'names.js')]);
   assert.equal(stdout.trim(), [
-    'Ack', 'BrokerConversionError', 'BrokerEndpoint', 'BrokerFormatError', 'BrokerJsonError', 'CreditWindow', 'FanOut', 'NodeError',
-    'PipelineError', 'QueryError', 'ZeekEvent', 'broker', 'collectBatches', 'compileQuery', 'components',
-    'componentsOf', 'dataToJson', 'decodeData', 'drop', 'encodeData', 'endpointKinds', 'findComponent', 'findEndpoint', 'formatProblem',
+    'Ack', 'BrokerConversionError', 'BrokerEndpoint', 'BrokerFormatError', 'BrokerJsonError', 'CreditWindow', 'DEFAULT_DB', 'FanOut', 'NodeError',
+    'PipelineError', 'QueryError', 'StoreReader', 'StoreWriter', 'ZeekEvent', 'broker', 'collectBatches', 'compileQuery', 'components',
+    'componentsOf', 'dataToJson', 'decodeData', 'drop', 'emptyStats', 'encodeData', 'endpointKinds', 'findComponent', 'findEndpoint', 'formatProblem',
     'formatType', 'fromBroker', 'head', 'loadPipeline', 'makeBatch', 'newStats', 'parseData', 'parsePipeline', 'parseType', 'readSource',
     'rebatch', 'runPipeline', 'select', 'simpleContext', 'startPipeline', 't', 'toBroker', 'where',
   ].join(' '));

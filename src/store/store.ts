@@ -8,6 +8,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Batch } from '../data/batch.js';
 import { loadCatalog, saveCatalog, type Catalog } from './catalog.js';
+import { StoreFeed, type StoreSnapshot } from './feed.js';
 import { StoreIds } from './ids.js';
 import { lookup, type LookupOptions, type LookupResult, type LookupStats } from './lookup.js';
 import { writePartition, type PartitionMeta, type WriteOptions } from './partition.js';
@@ -51,6 +52,10 @@ const openWriters = new Map<string, Promise<StoreWriter>>();
 /** The writing side: appends partitions and hands out event ids. */
 export class StoreWriter {
   private users = 1;
+  /** Batches entering the archive, live (a node's continuous and unified queries). */
+  readonly feed = new StoreFeed();
+  /** Appends run one after another: a partition's name follows from the one before. */
+  private appending: Promise<unknown> = Promise.resolve();
   private constructor(
     readonly dir: string,
     private catalog: Catalog,
@@ -98,13 +103,25 @@ export class StoreWriter {
   }
 
   /** Writes the batches as one new partition and records it; resolves once both are durable. */
-  async append(batches: readonly Batch[], options: WriteOptions = this.options): Promise<PartitionMeta> {
+  append(batches: readonly Batch[], options: WriteOptions = this.options): Promise<PartitionMeta> {
+    const next = this.appending.then(() => this.appendNow(batches, options));
+    this.appending = next.catch(() => {});
+    return next;
+  }
+
+  /** The catalog and the batches on their way into it, at this instant (see StoreFeed). */
+  snapshot(): StoreSnapshot {
+    return { catalog: this.catalog, pending: this.feed.pending };
+  }
+
+  private async appendNow(batches: readonly Batch[], options: WriteOptions): Promise<PartitionMeta> {
     const last = this.catalog.partitions[this.catalog.partitions.length - 1];
     const name = String((last ? Number(last.name) : 0) + 1).padStart(10, '0');
     const meta = await writePartition(this.dir, name, batches, options);
     const catalog: Catalog = { version: 1, partitions: [...this.catalog.partitions, meta] };
     await saveCatalog(this.dir, catalog);
     this.catalog = catalog;
+    this.feed.recorded(batches);
     return meta;
   }
 

@@ -23,14 +23,17 @@ export interface ServeOptions {
 /** The config file's settings with the flags on top. */
 export async function serveConfig(file: string | undefined, opts: ServeOptions): Promise<NodeConfig> {
   const base = file ? await loadNodeConfig(file) : defaultNodeConfig();
-  const flags = nodeConfigSchema.partial().parse({
-    ...(opts.db !== undefined ? { db: opts.db } : {}),
-    ...(opts.listen !== undefined ? { listen: opts.listen === 'none' ? false : opts.listen } : {}),
-    ...(opts.websocket !== undefined ? { websocket: opts.websocket } : {}),
-    ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
-  });
-  const config = { ...base, ...flags };
-  if (flags.db) config.db = resolve(flags.db);
+  const flags: Partial<NodeConfig> = {};
+  const check = <K extends 'listen' | 'websocket' | 'metrics'>(key: K, value: string) => {
+    const r = nodeConfigSchema.shape[key].safeParse(value);
+    if (!r.success) throw new Error(`--${key} ${value}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+    return r.data as NodeConfig[K];
+  };
+  if (opts.db !== undefined) flags.db = resolve(opts.db);
+  if (opts.listen !== undefined) flags.listen = opts.listen === 'none' ? false : check('listen', opts.listen);
+  if (opts.websocket !== undefined) flags.websocket = check('websocket', opts.websocket);
+  if (opts.metrics !== undefined) flags.metrics = check('metrics', opts.metrics);
+  const config: NodeConfig = { ...base, ...flags };
   if (opts.import?.length) config.import = [...config.import, ...opts.import.map((p) => resolve(p))];
   return config;
 }

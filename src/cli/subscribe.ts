@@ -67,7 +67,11 @@ export async function subscribeCommand(expr: string, opts: SubscribeOptions, sig
     n++;
     const line = opts.format === 'json' ? JSON.stringify(plainValue(e.record))
       : opts.format === 'tsv' ? tsvField(e.record).join('\t') : dataToJson(e.record);
-    if (!process.stdout.write(`${line}\n`)) await new Promise((r) => process.stdout.once('drain', r));
+    if (!process.stdout.write(`${line}\n`)) {
+      // A reader that went away (`| head`) ends the output: stop, which cancels the query.
+      await new Promise<void>((r) => { process.stdout.once('drain', r); process.stdout.once('error', () => r()); process.stdout.once('close', r); });
+    }
+    if (process.stdout.destroyed || process.stdout.writableEnded) break;
   }
   return n;
 }

@@ -19,7 +19,9 @@
 import type { Link, StatusEvent } from '../broker/endpoint.js';
 import { Endpoint } from '../broker/endpoint.js';
 import { broker, type BrokerData } from '../broker/data.js';
+import { Gate } from '../broker/flow.js';
 import { DataMessage } from '../broker/message.js';
+import { Subscriber } from '../broker/subscriber.js';
 import type { Subscription } from 'rxjs';
 import { ZeekEvent } from '../broker/zeek.js';
 import { Ack, type Batch } from '../data/batch.js';
@@ -35,10 +37,48 @@ import { CONTROL_TOPIC, DATA_TOPIC, parseMode, type QueryMode } from './protocol
 import { batchRecords } from './records.js';
 
 /**
+ * The endpoint's flow control, per peer: a connection that cannot keep up blocks only the
+ * queries answering over it (they wait in `drained`), instead of pausing every input of the
+ * endpoint as Endpoint's gate does, which would let one slow Zeek stall every other client.
+ * Local subscribers that fill up still pause the inputs.
+ */
+export class NodeGate extends Gate {
+  private readonly slowLinks = new Map<object, (() => void)[]>();
+
+  override block(who: object): void {
+    if (who instanceof Subscriber) { super.block(who); return; }
+    if (!this.slowLinks.has(who)) this.slowLinks.set(who, []);
+  }
+
+  override unblock(who: object): void {
+    const waiting = this.slowLinks.get(who);
+    if (!waiting) { super.unblock(who); return; }
+    this.slowLinks.delete(who);
+    for (const w of waiting) w();
+  }
+
+  /** Resolves once `link` can take more (at once if it can now). */
+  drained(link: object): Promise<void> {
+    const waiting = this.slowLinks.get(link);
+    return waiting ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve();
+  }
+
+  isSlow(link: object): boolean {
+    return this.slowLinks.has(link);
+  }
+
+  /** Peers that cannot keep up right now. */
+  get slow(): number {
+    return this.slowLinks.size;
+  }
+}
+
+/**
  * A Broker endpoint that remembers which link each message arrived on while it is routed,
  * so that the service can answer the peer that asked (and notice when it goes away).
  */
 export class NodeEndpoint extends Endpoint {
+  override readonly gate: NodeGate = new NodeGate();
   private arriving: Link | undefined;
 
   /** The link of the message being delivered right now (undefined for local publishes). */
@@ -292,18 +332,18 @@ export class QueryService {
     const batch: Batch = { schema: w.schema, data: w.data, ids: w.ids, ack: Ack.none(), bytes: 0 };
     for (const record of batchRecords(batch)) {
       if (q.abort.signal.aborted) return;
-      if (!this.send(q, new ZeekEvent('VAST::result', [id, record]))) await this.endpoint.ready();
+      if (!this.send(q, new ZeekEvent('VAST::result', [id, record]))) await (q.link ? this.endpoint.gate.drained(q.link) : this.endpoint.ready());
       q.results++;
       this.stats.results++;
     }
   }
 
-  /** Sends to the peer that asked (or publishes, for a local query); false when the endpoint is full. */
+  /** Sends to the peer that asked (or publishes, for a local query); false when that peer (or the endpoint) is full. */
   private send(q: { link: Link | undefined }, ev: ZeekEvent): boolean {
     if (this.endpoint.isShutDown) return true;
     if (q.link) {
       q.link.send(DataMessage.of(DATA_TOPIC, ev.toData()));
-      return this.endpoint.gate.open;
+      return !this.endpoint.gate.isSlow(q.link);
     }
     return this.endpoint.publish(DATA_TOPIC, ev);
   }

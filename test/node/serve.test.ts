@@ -14,6 +14,9 @@ import { ZeekEvent } from '../../src/broker/zeek.js';
 import { pythonPath } from '../helpers/python.js';
 import { appendRows, finished, flow, FLOW, logParts, startServe, until, writeNodeFiles, type ServeProcess } from './harness.js';
 
+// The real Broker's Python bindings (built outside the project, see BROKER.md), if importable.
+const BROKER_PRELUDE = 'import collections, collections.abc\ncollections.Iterable = collections.abc.Iterable\nimport broker\n';
+const hasBroker = pythonPath !== undefined && spawnSync(pythonPath, ['-c', BROKER_PRELUDE]).status === 0;
 const hasZeekpy = pythonPath !== undefined && spawnSync(pythonPath, ['-c', 'import zeekpy']).status === 0;
 if (!hasZeekpy && process.env.CI) throw new Error('CI: zeekpy is missing from .venv; scripts/python-setup.sh installs it');
 
@@ -98,6 +101,37 @@ with z:
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.at(-1), 'nil');
   assert.deepEqual(lines.slice(0, -1).sort(), [...want].sort());
+});
+
+test('a BroCon\'18 "Zeek Python stub" on the real Broker gets every match of the store, as flow query finds them', {
+  skip: hasBroker ? false : 'the real Broker Python bindings are not importable (build them as ../shared/BROKER.md describes)', timeout: 60_000,
+}, async () => {
+  // Written like the stub of the BroCon'18 VAST integration, with today's names (broker.zeek.Event).
+  const stub = `${BROKER_PRELUDE}import sys, uuid
+opts = broker.BrokerOptions()
+opts.disable_ssl = True
+with broker.Endpoint(broker.Configuration(opts)) as ep:
+    sub = ep.make_subscriber("/vast/data")
+    ep.peer("127.0.0.1", int(sys.argv[1]))
+    qid = str(uuid.uuid4())
+    ep.publish("/vast/control", broker.zeek.Event("VAST::query", qid, ":addr in 10.0.0.0/8"))
+    while True:
+        topic, data = sub.get()
+        ev = broker.zeek.Event(data)
+        if ev.name() != "VAST::result" or ev.args()[0] != qid:
+            continue
+        result = ev.args()[1]
+        if result is None:
+            break
+        print(result[1], flush=True)
+`;
+  const r = await finished(spawn(pythonPath!, ['-c', stub, String(node.broker)]));
+  assert.equal(r.code, 0, r.stderr);
+  const q = await flow(['query', ':addr in 10.0.0.0/8', '--db', join(dir, 'db'), '-f', 'json'], dir);
+  assert.equal(q.code, 0, q.stderr);
+  const want = q.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { uid: string }).uid);
+  assert.ok(want.length > 1000);
+  assert.deepEqual(r.stdout.trim().split('\n').sort(), want.sort());
 });
 
 test('malformed queries get VAST::error naming the problem', async () => {

@@ -42,3 +42,13 @@ export type { DataMessage } from './broker/message.js';
 export { broker, ZeekEvent } from './broker/index.js';
 export type { BrokerData } from './broker/data.js';
 export { encodeData, decodeData, dataToJson, parseData, toBroker, fromBroker, BrokerFormatError, BrokerJsonError, BrokerConversionError } from './broker/index.js';
+
+// The node (`flow serve`): a store, its import pipelines and the VAST query service over
+// Broker; and the client side of that service (`flow subscribe`).
+export { VastNode } from './node/node.js';
+export { loadNodeConfig, defaultNodeConfig } from './node/config.js';
+export type { NodeConfig } from './node/config.js';
+export { subscribe as subscribeQuery, QueryRefused } from './node/client.js';
+export type { ClientOptions, ClientEvent } from './node/client.js';
+export { CONTROL_TOPIC, DATA_TOPIC } from './node/protocol.js';
+export type { QueryMode } from './node/protocol.js';

@@ -225,6 +225,28 @@ test('a client that goes away mid-query leaves no query, subscription or peer be
   });
 });
 
+test('two nodes answer one query: the client merges both streams and ends when each sent its VAST::done', async () => {
+  const other = await mkdtemp(join(tmpdir(), 'vastflow-node2-'));
+  const part = rows.slice(0, 500);
+  await writeFile(join(other, 'conn.log'), header + part.join('\n') + '\n');
+  const second = await startServe(await writeNodeFiles(other, 'node_id: second\n'), other);
+  try {
+    await until('the second node to store its log', async () => (await second.status()).events === part.length);
+    const query = 'id.resp_p == 3389/tcp';
+    const [mine, theirs] = [await node.status(), await second.status()];
+    const fromSecond = await expected(query, part);
+    const want = [...await expected(query, rows.slice(0, mine.events)), ...fromSecond];
+    const r = await flow(['subscribe', query, '--node', `127.0.0.1:${node.broker}`, '--node', `127.0.0.1:${second.broker}`], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(uidsOf(r.stdout).sort(), [...want].sort());
+    assert.match(r.stderr, new RegExp(`node second: ${fromSecond.length} results\\n`));
+    assert.match(r.stderr, new RegExp(`node ${mine.node}: ${want.length - fromSecond.length} results\\n`));
+    assert.notEqual(theirs.node, mine.node);
+  } finally {
+    await second.stop('SIGTERM');
+  }
+});
+
 test('SIGTERM stops the node cleanly (143): every event read is in the store when it exits', async () => {
   const code = await node.stop('SIGTERM');
   assert.equal(code, 143, node.stderr());

@@ -1,7 +1,8 @@
 // The long-running node (`flow serve`, DESIGN.md §1, §6-7): it owns a store, runs the
 // import pipelines that write into it, and answers VAST queries over Broker (native
 // peering and Zeek's WebSocket API). Stopping stops the imports' sources, waits until
-// the archive has every event read so far on disk (acknowledged), then closes the rest.
+// the archive has every event read so far on disk (acknowledged), then closes the rest;
+// a restart resumes followed files after the rows already stored (resume.ts).
 
 import { resolve } from 'node:path';
 import type { Pipeline, PipelineNode } from '../pipeline/load.js';
@@ -10,6 +11,7 @@ import { startPipeline, type NodeReport, type RunningPipeline } from '../pipelin
 import { StoreWriter } from '../store/store.js';
 import { splitHostPort, type NodeConfig } from './config.js';
 import { MetricsServer } from './metrics.js';
+import { ResumeMarks, withResume } from './resume.js';
 import { NodeEndpoint, QueryService } from './service.js';
 
 export interface NodeImport {
@@ -44,6 +46,7 @@ export class VastNode {
   readonly imports: NodeImport[] = [];
   private stopping: Promise<void> | undefined;
   private metrics: MetricsServer | undefined;
+  private marks: ResumeMarks | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -60,13 +63,16 @@ export class VastNode {
     const endpoint = new NodeEndpoint();
     const opened: { metrics?: MetricsServer } = {};
     try {
-      const retargeted = pipelines.map((p) => intoStore(p, store.dir));
+      // Followed files resume where the last run's acknowledged rows end.
+      const marks = new ResumeMarks(store.dir, log);
+      const retargeted = pipelines.map((p) => withResume(intoStore(p, store.dir), marks));
       // Subscribing before listening: the filter travels with each peer's handshake.
       const service = new QueryService(endpoint, store, { queueRows: config.queue_rows, log, ...(config.node_id ? { nodeId: config.node_id } : {}) });
       const addresses: { -readonly [K in keyof NodeAddresses]: NodeAddresses[K] } = {};
       if (config.listen !== false) addresses.broker = await endpoint.listen(...splitHostPort(config.listen));
       if (config.websocket) addresses.websocket = await endpoint.listenWebSocket(...splitHostPort(config.websocket));
       const node = new VastNode(config, store, endpoint, service, addresses, log);
+      node.marks = marks;
       if (config.metrics) {
         opened.metrics = await MetricsServer.start(node, ...splitHostPort(config.metrics));
         addresses.metrics = opened.metrics.port;
@@ -110,6 +116,7 @@ export class VastNode {
     this.stopping ??= (async () => {
       for (const i of this.imports) i.running.stop();
       await Promise.allSettled(this.imports.map((i) => i.running.done));
+      await this.marks?.save();
       this.service.close();
       await this.metrics?.close();
       await this.endpoint.shutdown();

@@ -254,3 +254,17 @@ test('SIGTERM stops the node cleanly (143): every event read is in the store whe
   const r = await flow(['status', '--db', join(dir, 'db'), '--format', 'json'], dir);
   assert.equal((JSON.parse(r.stdout) as { events: number }).events, appended);
 });
+
+test('a restarted node resumes the followed log after the rows it stored: none twice, none lost', async () => {
+  // The log grows while the node is down; the node then reads on where it stopped.
+  const extra = rows.slice(0, 300).map((r) => r.replace(/^(\S+)\t(\S+)/, (_m, ts: string, uid: string) => `${ts}\t${uid}R`));
+  await appendRows(log(), extra.slice(0, 100));
+  node = await startServe(join(dir, 'node.yaml'), dir);
+  await appendRows(log(), extra.slice(100));
+  await until('the new rows to be stored', async () => (await node.status()).events >= appended + extra.length);
+  await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive by now
+  assert.equal((await node.status()).events, appended + extra.length);
+  const r = await flow(['subscribe', 'uid == "' + extra[299]!.split('\t')[1] + '"', '--node', `127.0.0.1:${node.broker}`], dir);
+  assert.equal(uidsOf(r.stdout).length, 1);
+  assert.equal(await node.stop('SIGINT'), 130);
+});

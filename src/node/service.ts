@@ -11,6 +11,9 @@
 //   tap afterwards, never both and never neither. Live matches wait (bounded) until the
 //   history is sent.
 //
+// Live queries are evaluated together per batch (standing.ts): equality and subnet
+// watches share one lookup per row instead of one scan per query.
+//
 // Results go back over the link the query came in on (the peer that asked), one event
 // per match, sent as the endpoint can take them: a slow peer makes its query wait, never
 // the node's memory grow. A live query keeps at most `queueRows` matches waiting; one
@@ -35,6 +38,7 @@ import type { StoreWriter } from '../store/store.js';
 import type { StoreSnapshot } from '../store/feed.js';
 import { CONTROL_TOPIC, DATA_TOPIC, parseMode, type QueryMode } from './protocol.js';
 import { batchRecords } from './records.js';
+import { StandingQueries } from './standing.js';
 
 /**
  * The endpoint's flow control, per peer: a connection that cannot keep up blocks only the
@@ -163,6 +167,8 @@ export class QueryService {
   private readonly queueRows: number;
   private readonly log: (message: string) => void;
   private closed = false;
+  private readonly standing = new StandingQueries<RunningQuery>((q) => q.query);
+  private readonly unlistenFeed: () => void;
   readonly stats: ServiceStats = { queries: { historical: 0, continuous: 0, unified: 0 }, active: 0, results: 0, errors: 0, cancelled: 0, latencies: [] };
 
   constructor(private readonly endpoint: NodeEndpoint, private readonly store: StoreWriter, options: QueryServiceOptions = {}) {
@@ -174,6 +180,9 @@ export class QueryService {
     this.subscriptions.push(control.subscribe((msg) => this.onControl(msg, endpoint.arrivingLink)));
     const status = endpoint.makeStatusSubscriber();
     this.subscribers.push(control, status);
+    // Every live query sees each batch entering the store, all of them in one evaluation.
+    this.unlistenFeed = store.feed.listen((b) => this.standing.evaluate(b, (q, sel) => this.deliver(q, b, sel),
+      (q, e) => this.fail(q, `invalid query '${q.query.text}' for ${b.schema.name}: ${(e as Error).message}`)));
     this.subscriptions.push(status.subscribe((s) => this.onStatus(s)));
   }
 
@@ -246,7 +255,10 @@ export class QueryService {
     this.stats.queries[mode]++;
     this.stats.active = this.queries.size;
     // The seam: the tap is attached and the snapshot taken in this one synchronous step.
-    if (mode !== 'historical') q.unlisten = this.store.feed.listen((b) => this.tap(q, b));
+    if (mode !== 'historical') {
+      this.standing.add(q);
+      q.unlisten = () => this.standing.delete(q);
+    }
     const snapshot = mode !== 'continuous' ? this.store.snapshot() : undefined;
     void this.run(q, snapshot);
   }
@@ -263,19 +275,9 @@ export class QueryService {
     }
   }
 
-  /** A batch entering the store, for a live query: keep its matches, within the bound. */
-  private tap(q: RunningQuery, b: Batch): void {
+  /** Matches of a live query in a batch entering the store: kept, within the bound. */
+  private deliver(q: RunningQuery, b: Batch, sel: Uint32Array): void {
     if (q.abort.signal.aborted) return;
-    let sel: Uint32Array;
-    try {
-      const f = q.query.forSchema(b.schema);
-      if (!f) return;
-      sel = f.select(b.data);
-    } catch (e) {
-      this.fail(q, `invalid query '${q.query.text}' for ${b.schema.name}: ${(e as Error).message}`);
-      return;
-    }
-    if (sel.length === 0) return;
     if (q.queuedRows + sel.length > this.queueRows) {
       this.fail(q, `the client fell more than ${this.queueRows} results behind the import; the query was cancelled (ask again, or read faster)`);
       return;
@@ -385,5 +387,6 @@ export class QueryService {
     for (const q of [...this.queries.values()]) this.finish(q);
     for (const s of this.subscriptions) s.unsubscribe();
     for (const s of this.subscribers) s.close();
+    this.unlistenFeed();
   }
 }

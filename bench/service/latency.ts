@@ -46,7 +46,7 @@ const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 async function run(n: number) {
   const dir = mkdtempSync(join(tmpdir(), 'vastflow-bench-service-'));
   writeFileSync(join(dir, 'conn.log'), header);
-  writeFileSync(join(dir, 'import.yaml'), 'sources:\n  conn: { type: zeek-tsv, path: conn.log, follow: true, linger_ms: 20 }\nsinks:\n  store: { type: archive, inputs: [conn] }\n');
+  writeFileSync(join(dir, 'import.yaml'), 'sources:\n  conn: { type: zeek-tsv, path: conn.log, follow: true, linger_ms: 20, window: 1024 }\nsinks:\n  store: { type: archive, inputs: [conn] }\n');
   writeFileSync(join(dir, 'node.yaml'), 'db: ./db\nlisten: 127.0.0.1:0\nimport: [import.yaml]\nqueue_rows: 1000000\n');
   const node = spawn('node', [join(benchDir, '..', 'bin/flow.js'), 'serve', 'node.yaml'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await new Promise<number>((resolve) => {

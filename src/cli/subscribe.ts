@@ -61,7 +61,7 @@ export async function subscribeCommand(expr: string, opts: SubscribeOptions, sig
   let n = 0;
   for await (const e of subscribe(expr, { nodes: opts.node, mode, signal, websocket: opts.websocket === true, ...(limit !== undefined ? { limit } : {}) })) {
     if (e.type === 'done') {
-      if (!opts.quiet) process.stderr.write(`node ${e.node}: ${e.results} result${e.results === 1 ? '' : 's'}\n`);
+      if (!opts.quiet) process.stderr.write(`node ${e.node}: ${e.results} result${e.results === 1 ? '' : 's'}${mode === 'unified' ? ' from the store; live results follow' : ''}\n`);
       continue;
     }
     n++;

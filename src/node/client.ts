@@ -64,7 +64,8 @@ export async function* subscribe(expression: string, options: ClientOptions): As
         const n = ev.args[2]?.type === 'count' ? Number(ev.args[2].value) : 0;
         finished.add(node);
         yield { type: 'done', node, results: n };
-        if (finished.size >= options.nodes.length) return;
+        // Historical: every node is done. Unified: that was the seam; live results follow.
+        if (mode === 'historical' && finished.size >= options.nodes.length) return;
         continue;
       }
       if (ev.name !== 'VAST::result') continue;

@@ -9,7 +9,7 @@
 // * unified: both, exactly once at the seam. The live tap is attached and the snapshot
 //   taken in one synchronous step (StoreFeed): a batch is in the snapshot or reaches the
 //   tap afterwards, never both and never neither. Live matches wait (bounded) until the
-//   history is sent.
+//   history is sent; the nil and VAST::done mark the seam, live matches follow.
 //
 // Live queries are evaluated together per batch (standing.ts): equality and subnet
 // watches share one lookup per row instead of one scan per query.
@@ -293,11 +293,12 @@ export class QueryService {
         await this.history(q, snapshot);
         if (q.abort.signal.aborted) return;
         q.historyDone = true;
+        // The end of the history (for unified queries: the seam; live matches follow).
+        this.send(q, new ZeekEvent('VAST::result', [broker.string(q.id), broker.none()]));
+        this.send(q, new ZeekEvent('VAST::done', [broker.string(q.id), broker.string(this.nodeId), broker.count(q.results)]));
+        this.stats.latencies.push(Number(process.hrtime.bigint() - started) / 1e9);
+        if (this.stats.latencies.length > 1024) this.stats.latencies.splice(0, 512);
         if (q.mode === 'historical') {
-          this.send(q, new ZeekEvent('VAST::result', [broker.string(q.id), broker.none()]));
-          this.send(q, new ZeekEvent('VAST::done', [broker.string(q.id), broker.string(this.nodeId), broker.count(q.results)]));
-          this.stats.latencies.push(Number(process.hrtime.bigint() - started) / 1e9);
-          if (this.stats.latencies.length > 1024) this.stats.latencies.splice(0, 512);
           this.finish(q);
           return;
         }

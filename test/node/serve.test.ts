@@ -203,7 +203,9 @@ test('unified under a running import: every event exactly once across the seam',
   let last = -1;
   await until('the results to stop coming', async () => { const n = await sent(); const still = n === last; last = n; return still; });
   sub.kill('SIGINT');
-  const got = uidsOf((await out).stdout);
+  const done = await out;
+  assert.match(done.stderr, /: \d+ results from the store; live results follow\n/);
+  const got = uidsOf(done.stdout);
   assert.equal(got.length, total, 'as many results as events');
   assert.equal(new Set(got).size, total, 'no event twice');
   assert.deepEqual([...got].sort(), rows.map((r) => r.split('\t')[1]!).sort());

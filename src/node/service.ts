@@ -345,7 +345,10 @@ export class QueryService {
   private send(q: { link: Link | undefined }, ev: ZeekEvent): boolean {
     if (this.endpoint.isShutDown) return true;
     if (q.link) {
-      q.link.send(DataMessage.of(DATA_TOPIC, ev.toData()));
+      // Sent over the one link, as route() would: with this endpoint's next message id.
+      const msg = DataMessage.of(DATA_TOPIC, ev.toData());
+      msg.id = this.endpoint.nextId();
+      q.link.send(msg);
       return !this.endpoint.gate.isSlow(q.link);
     }
     return this.endpoint.publish(DATA_TOPIC, ev);

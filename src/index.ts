@@ -48,3 +48,12 @@ export { encodeData, decodeData, dataToJson, parseData, toBroker, fromBroker, Br
 // The store: historical queries over a store directory (flow import writes one).
 export { StoreReader, StoreWriter, DEFAULT_DB } from './store/store.js';
 export { emptyStats, type LookupOptions, type LookupResult, type LookupStats } from './store/lookup.js';
+// The node (`flow serve`): a store, its import pipelines and the VAST query service over
+// Broker; and the client side of that service (`flow subscribe`).
+export { VastNode } from './node/node.js';
+export { loadNodeConfig, defaultNodeConfig } from './node/config.js';
+export type { NodeConfig } from './node/config.js';
+export { subscribe as subscribeQuery, QueryRefused } from './node/client.js';
+export type { ClientOptions, ClientEvent } from './node/client.js';
+export { CONTROL_TOPIC, DATA_TOPIC } from './node/protocol.js';
+export type { QueryMode } from './node/protocol.js';

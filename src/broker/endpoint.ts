@@ -556,7 +556,8 @@ export class Endpoint {
   /** Counts route changes, so that a connection may keep the route of its last topic. */
   routesVersion = 0;
 
-  private nextId(): MessageId {
+  /** The id of a new message this endpoint publishes (route() gives one; a direct Link.send needs one too). */
+  nextId(): MessageId {
     if (this.seq === 0xffffffff) { this.epoch = randomEpoch(); this.seq = 0; }
     return { publisher: this.id, epoch: this.epoch, seq: this.seq++ };
   }

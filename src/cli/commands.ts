@@ -17,6 +17,8 @@ import { zeekLogKinds } from '../generate/zeek.js';
 import { ProgressDisplay, formatBytes, summary } from './progress.js';
 import { StopSignals } from './stop.js';
 import { registerStoreCommands } from './store.js';
+import { registerServeCommand } from './serve.js';
+import { registerSubscribeCommand } from './subscribe.js';
 
 export function registerCommands(program: Command): void {
   program
@@ -105,6 +107,8 @@ error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the 
     });
 
   registerStoreCommands(program);
+  registerServeCommand(program);
+  registerSubscribeCommand(program);
 }
 
 async function load(file: string): Promise<Pipeline | undefined> {

@@ -15,6 +15,7 @@ import { DEFAULT_DB, StoreWriter } from '../store/store.js';
 import { formatBytes, formatCount } from './progress.js';
 import { StopSignals } from './stop.js';
 import { openStore } from '../sources/store.js';
+import { nodeStatusCommand } from './serve.js';
 
 function nodeOf(name: string, spec: ComponentSpec, options: Record<string, unknown>, inputs: string[]): PipelineNode {
   const section = spec.kind === 'source' ? 'sources' : spec.kind === 'operator' ? 'operators' : 'sinks';
@@ -240,8 +241,10 @@ export function registerStoreCommands(program: Command): void {
     .description('describe a store: partitions, events per schema, time range, bytes on disk, index bytes per type')
     .option('--db <dir>', 'store directory', DEFAULT_DB)
     .option('-f, --format <format>', 'text or json', 'text')
-    .action(async (opts: { db: string; format: string }) => {
+    .option('--node <host:port>', "a running node's metrics address (flow serve --metrics) instead of a store directory")
+    .action(async (opts: { db: string; format: string; node?: string }) => {
       try {
+        if (opts.node !== undefined) { await nodeStatusCommand(opts.node, opts.format); return; }
         const s = await storeStatus(opts.db);
         process.stdout.write(opts.format === 'json' ? `${JSON.stringify(s)}\n` : formatStatus(s));
       } catch (e) {

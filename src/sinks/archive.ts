@@ -71,6 +71,7 @@ export class ArchiveSink implements Sink {
   private hold(batch: Batch): Promise<void> {
     return new Promise<void>((done, failed) => {
       this.held.push({ batch, done, failed });
+      this.store.feed.enter(batch);
       this.rows += batch.data.numRows;
       const pressure = batch.ack.pressure;
       if (pressure) {
@@ -103,6 +104,7 @@ export class ArchiveSink implements Sink {
         if (this.options.log_partitions) this.ctx.log(`partition ${meta.name} on disk: ${meta.events} events, ids ${meta.idMin}..${meta.idMax}`);
         for (const h of part) h.done();
       } catch (e) {
+        this.store.feed.dropped(part.map((h) => h.batch));
         for (const h of part) h.failed(e);
       }
     });

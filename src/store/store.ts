@@ -8,6 +8,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Batch } from '../data/batch.js';
 import { loadCatalog, saveCatalog, type Catalog } from './catalog.js';
+import { StoreFeed, type StoreSnapshot } from './feed.js';
 import { StoreIds } from './ids.js';
 import { randomUUID } from 'node:crypto';
 import { HitCache } from '../index/hits.js';
@@ -58,6 +59,8 @@ const openWriters = new Map<string, Promise<StoreWriter>>();
 /** The writing side: appends partitions and hands out event ids. */
 export class StoreWriter {
   private users = 1;
+  /** Batches entering the archive, live (a node's continuous and unified queries). */
+  readonly feed = new StoreFeed();
   private constructor(
     readonly dir: string,
     private catalog: Catalog,
@@ -119,10 +122,17 @@ export class StoreWriter {
       const catalog: Catalog = { version: 1, partitions: [...this.catalog.partitions, meta] };
       await saveCatalog(this.dir, catalog);
       this.catalog = catalog;
+      // In the same step as the catalog: the node's unified queries draw their seam here.
+      this.feed.recorded(batches);
       return meta;
     });
     this.recording = recorded.then(() => {}, () => {});
     return recorded;
+  }
+
+  /** The catalog and the batches on their way into it, at this instant (see StoreFeed). */
+  snapshot(): StoreSnapshot {
+    return { catalog: this.catalog, pending: this.feed.pending };
   }
 
   private lastName: number | undefined;

@@ -59,11 +59,13 @@ test('exactly the documented names are exported, and internal modules are not re
   await writeFile(join(dir, 'names.js'), `import * as v from 'vastflow';\nconsole.log(Object.keys(v).sort().join(' '));\n`);
   const { stdout } = await exec('node', [join(dir, 'names.js')]);
   assert.equal(stdout.trim(), [
-    'Ack', 'BrokerConversionError', 'BrokerEndpoint', 'BrokerFormatError', 'BrokerJsonError', 'CreditWindow', 'DEFAULT_DB', 'FanOut', 'NodeError',
-    'PipelineError', 'QueryError', 'StoreReader', 'StoreWriter', 'ZeekEvent', 'broker', 'collectBatches', 'compileQuery', 'components',
-    'componentsOf', 'dataToJson', 'decodeData', 'drop', 'emptyStats', 'encodeData', 'endpointKinds', 'findComponent', 'findEndpoint', 'formatProblem',
-    'formatType', 'fromBroker', 'head', 'loadPipeline', 'makeBatch', 'newStats', 'parseData', 'parsePipeline', 'parseType', 'readSource',
-    'rebatch', 'runPipeline', 'select', 'simpleContext', 'startPipeline', 't', 'toBroker', 'where',
+    'Ack', 'BrokerConversionError', 'BrokerEndpoint', 'BrokerFormatError', 'BrokerJsonError', 'CONTROL_TOPIC', 'CreditWindow',
+    'DATA_TOPIC', 'DEFAULT_DB', 'FanOut', 'NodeError', 'PipelineError', 'QueryError', 'QueryRefused', 'StoreReader',
+    'StoreWriter', 'VastNode', 'ZeekEvent', 'broker', 'collectBatches', 'compileQuery', 'components', 'componentsOf',
+    'dataToJson', 'decodeData', 'defaultNodeConfig', 'drop', 'emptyStats', 'encodeData', 'endpointKinds', 'findComponent',
+    'findEndpoint', 'formatProblem', 'formatType', 'fromBroker', 'head', 'loadNodeConfig', 'loadPipeline', 'makeBatch',
+    'newStats', 'parseData', 'parsePipeline', 'parseType', 'readSource', 'rebatch', 'runPipeline', 'select', 'simpleContext',
+    'startPipeline', 'subscribeQuery', 't', 'toBroker', 'where',
   ].join(' '));
   await writeFile(join(dir, 'deep.js'), `await import('vastflow/dist/pipeline/run.js');\n`);
   await assert.rejects(exec('node', [join(dir, 'deep.js')]), (e: { stderr: string }) => /ERR_PACKAGE_PATH_NOT_EXPORTED/.test(e.stderr));

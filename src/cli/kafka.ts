@@ -52,7 +52,7 @@ export function registerKafkaCommands(program: Command): void {
     .requiredOption('-t, --topic <topic>', 'topic to write to')
     .option('-f, --format <format>', 'message format: json, zeek-json, zeek-tsv, arrow', 'zeek-json')
     .option('-k, --key <field>', 'field whose value is the message key')
-    .option('-z, --compression <codec>', 'gzip or none', 'gzip')
+    .option('-z, --compression <codec>', 'gzip, snappy, lz4, zstd (Node 22.15+) or none', 'gzip')
     .option('-i, --input-format <type>', 'source type for all inputs instead of detecting it')
     .addHelpText('after', '\nExample:\n  flow kafka produce -t zeek conn.log dns.log')
     .action(async (files: string[], o: ProduceOptions) => {

@@ -5,15 +5,19 @@
 // rebalance (the stream fetches again from the committed offsets), so a handler never sees
 // a partition this member no longer owns.
 
-import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Admin, Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
+import { describeError } from './errors.js';
 import {
   unsupportedCompression, type Compression, type ConsumedMessage, type ConsumerHandlers, type ConsumerOptions, type KafkaAdmin, type KafkaClient,
-  type KafkaClientOptions, type KafkaConsumer, type KafkaProducer, type PartitionBatch, type TopicPartition,
+  type KafkaClientOptions, type KafkaConsumer, type KafkaProducer, type OutgoingMessage, type PartitionBatch, type TopicPartition,
 } from './client.js';
 
 /** Most messages handed to the handler in one batch (a fetch of a partition can hold more). */
 const MAX_BATCH = 10000;
+/** Most messages fetched and not yet handed to the handler before fetching pauses. */
+const QUEUE_MAX = 4 * MAX_BATCH;
 /** How often the high watermarks (for the batches' lag) are asked for while consuming. */
 const ENDS_EVERY_MS = 1000;
 
@@ -26,42 +30,11 @@ export function platformaticCompressions(): Compression[] {
 
 export function platformaticClient(options: KafkaClientOptions): KafkaClient {
   const log = options.log ?? (() => {});
-  const base = {
-    clientId: options.clientId ?? 'vastflow',
-    bootstrapBrokers: [...options.brokers],
-    // Reconnects within seconds, and a broker that is not there is told within ~10 s.
-    retries: 5,
-    retryDelay: 1000,
-    timeout: 10000,
-  };
+  const base = baseOptions(options);
   return {
     async producer(po) {
       if (!platformaticCompressions().includes(po.compression)) throw unsupportedCompression(po.compression, 'platformatic', platformaticCompressions());
-      const producer = new Producer({ ...base, acks: -1, compression: po.compression, autocreateTopics: true });
-      // Connects now, so that a broker that is not there is told here, not at the first send.
-      try {
-        await producer.metadata({ topics: [] });
-      } catch (err) {
-        await producer.close().catch(() => {});
-        throw new Error(describe(err));
-      }
-      return {
-        async send(topic, messages) {
-          const out = messages.map((m) => ({
-            topic,
-            value: m.value,
-            ...(m.key != null ? { key: m.key } : {}),
-            ...(m.partition !== undefined ? { partition: m.partition } : {}),
-            ...(m.headers !== undefined ? { headers: m.headers as Record<string, Buffer> } : {}),
-          }));
-          try {
-            await producer.send({ messages: out });
-          } catch (err) {
-            throw new Error(describe(err));
-          }
-        },
-        close: () => producer.close(),
-      };
+      return WorkerProducer.start({ base, compression: po.compression });
     },
 
     async consumer(co, handlers) {
@@ -83,7 +56,7 @@ export function platformaticClient(options: KafkaClientOptions): KafkaClient {
         return c;
       } catch (err) {
         await forceClose(consumer);
-        throw new Error(describe(err));
+        throw new Error(describeError(err));
       }
     },
 
@@ -93,7 +66,7 @@ export function platformaticClient(options: KafkaClientOptions): KafkaClient {
         await admin.metadata({ topics: [] });
       } catch (err) {
         await admin.close().catch(() => {});
-        throw new Error(describe(err));
+        throw new Error(describeError(err));
       }
       const partitionsOf = async (topic: string): Promise<number[]> => {
         const md = await admin.metadata({ topics: [topic], forceUpdate: true });
@@ -146,19 +119,152 @@ async function resolveTopics(consumer: Consumer, topics: readonly (string | RegE
   return [...out];
 }
 
-/** The message of an error and of its causes (the client wraps the broker's in AggregateErrors). */
-function describe(err: unknown): string {
-  const parts: string[] = [];
-  const seen = new Set<unknown>();
-  const walk = (e: unknown) => {
-    if (!(e instanceof Error) || seen.has(e)) return;
-    seen.add(e);
-    if (!parts.includes(e.message)) parts.push(e.message);
-    if (e instanceof AggregateError) for (const x of e.errors.slice(0, 2)) walk(x);
-    walk((e as { cause?: unknown }).cause);
+type BaseOptions = ReturnType<typeof baseOptions>;
+
+function baseOptions(options: KafkaClientOptions) {
+  return {
+    clientId: options.clientId ?? 'vastflow',
+    bootstrapBrokers: [...options.brokers],
+    // Reconnects within seconds, and a broker that is not there is told within ~10 s.
+    retries: 5,
+    retryDelay: 1000,
+    timeout: 10000,
   };
-  walk(err);
-  return parts.length > 0 ? parts.join(': ') : String(err);
+}
+
+/** What the producer worker starts with. */
+export interface ProducerWorkerData {
+  readonly base: BaseOptions;
+  readonly compression: Compression;
+}
+
+/**
+ * One produce request for the worker: the keys and values of all messages in one buffer;
+ * per message six numbers in `layout`: value start and end, key start and end (-1: none),
+ * partition (-1: the client's partitioner) and the index into `headers` (-1: none).
+ */
+export interface ProduceJob {
+  readonly type: 'send';
+  readonly id: number;
+  readonly topic: string;
+  readonly buffer: ArrayBuffer;
+  readonly layout: ArrayBuffer;
+  readonly headers: [string, Uint8Array][][];
+}
+
+export type WorkerReply =
+  | { type: 'ready' } | { type: 'error'; message: string } | { type: 'closed' }
+  | { type: 'sent'; id: number } | { type: 'failed'; id: number; message: string };
+
+/** The worker module beside this one (`.ts` when run from TypeScript sources). */
+function producerWorker(): Worker {
+  const module = new URL(`./producer-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  if (!module.pathname.endsWith('.ts')) return new Worker(module, { workerData: undefined });
+  // From TypeScript sources a worker does not inherit the loader: it registers tsx first.
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); })`;
+  return new Worker(boot, { eval: true });
+}
+
+/**
+ * The @platformatic/kafka producer, in a worker thread (its encoding and compression are
+ * synchronous): a request's messages are copied into one transferred buffer.
+ */
+class WorkerProducer implements KafkaProducer {
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly worker: Worker) {}
+
+
+  static start(data: ProducerWorkerData): Promise<WorkerProducer> {
+    const worker = producerWorker();
+    worker.postMessage({ type: 'init', data });
+    const p = new WorkerProducer(worker);
+    return new Promise<WorkerProducer>((resolve, reject) => {
+      worker.on('message', (r: WorkerReply) => {
+        switch (r.type) {
+          case 'ready': resolve(p); break;
+          case 'error': reject(new Error(r.message)); void worker.terminate(); break;
+          case 'sent': p.settle(r.id); break;
+          case 'failed': p.settle(r.id, new Error(r.message)); break;
+          case 'closed': break;
+        }
+      });
+      worker.on('error', (err) => { p.fail(err); reject(err); });
+      worker.on('exit', (code) => { p.fail(new Error(`the Kafka producer thread exited (code ${code})`)); reject(new Error(`the Kafka producer thread exited (code ${code})`)); });
+    });
+  }
+
+  private settle(id: number, err?: Error): void {
+    const w = this.pending.get(id);
+    if (!w) return;
+    this.pending.delete(id);
+    if (err) w.reject(err); else w.resolve();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.pending.values()) w.reject(err);
+    this.pending.clear();
+  }
+
+  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('the Kafka producer is closed'));
+    let size = 0;
+    for (const m of messages) size += m.value.length + (m.key ? m.key.length : 0);
+    const buffer = new ArrayBuffer(size);
+    const bytes = new Uint8Array(buffer);
+    const layout = new Int32Array(messages.length * 6);
+    const headerIndex = new Map<Readonly<Record<string, Buffer>>, number>();
+    const headers: [string, Uint8Array][][] = [];
+    let at = 0;
+    for (let i = 0, l = 0; i < messages.length; i++, l += 6) {
+      const m = messages[i]!;
+      bytes.set(m.value, at);
+      layout[l] = at;
+      at += m.value.length;
+      layout[l + 1] = at;
+      if (m.key) {
+        bytes.set(m.key, at);
+        layout[l + 2] = at;
+        at += m.key.length;
+        layout[l + 3] = at;
+      } else {
+        layout[l + 2] = -1;
+        layout[l + 3] = -1;
+      }
+      layout[l + 4] = m.partition ?? -1;
+      if (m.headers) {
+        let h = headerIndex.get(m.headers);
+        if (h === undefined) {
+          h = headers.length;
+          headers.push(Object.entries(m.headers));
+          headerIndex.set(m.headers, h);
+        }
+        layout[l + 5] = h;
+      } else {
+        layout[l + 5] = -1;
+      }
+    }
+    const id = this.nextId++;
+    const job: ProduceJob = { type: 'send', id, topic, buffer, layout: layout.buffer, headers };
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(job, [buffer, layout.buffer]);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      if (this.failure) { void this.worker.terminate().then(() => resolve()); return; }
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage({ type: 'close' });
+    });
+    return this.closing;
+  }
 }
 
 class PlatformaticConsumer implements KafkaConsumer {
@@ -205,11 +311,12 @@ class PlatformaticConsumer implements KafkaConsumer {
     this.stream = stream;
     stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => {
       this.queue.push(m);
-      if (this.queue.length >= MAX_BATCH) stream.pause();
+      // Fetching goes on while the handler works, up to a bound.
+      if (this.queue.length >= QUEUE_MAX) stream.pause();
       if (!this.pumping) { this.pumping = true; setImmediate(() => this.pump()); }
     });
     stream.on('error', (err: Error) => {
-      if (!this.closed) this.handlers.crashed?.(new Error(describe(err)));
+      if (!this.closed) this.handlers.crashed?.(new Error(describeError(err)));
     });
     this.endsTimer = setInterval(() => { void this.refreshEnds(); }, ENDS_EVERY_MS);
     this.endsTimer.unref();
@@ -256,7 +363,7 @@ class PlatformaticConsumer implements KafkaConsumer {
       this.pumping = false;
       if (this.closed) return;
       if (this.queue.length > 0 && !this.paused.has(key(this.queue[0]!))) { this.pumping = true; setImmediate(() => this.pump()); return; }
-      if (this.paused.size === 0 && this.queue.length < MAX_BATCH) this.stream?.resume();
+      if (this.paused.size === 0 && this.queue.length < QUEUE_MAX) this.stream?.resume();
     });
     this.handling = run;
   }
@@ -276,7 +383,7 @@ class PlatformaticConsumer implements KafkaConsumer {
     for (const p of partitions) this.paused.delete(key(p));
     if (this.paused.size > 0) return;
     if (this.queue.length > 0 && !this.pumping) { this.pumping = true; setImmediate(() => this.pump()); }
-    if (this.queue.length < MAX_BATCH) this.stream?.resume();
+    if (this.queue.length < QUEUE_MAX) this.stream?.resume();
   }
 
   async close(): Promise<void> {

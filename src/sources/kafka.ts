@@ -15,7 +15,7 @@ import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import type { LineParser } from '../formats/line-parser.js';
 import { ZeekTsvParser } from '../formats/zeek-tsv/reader.js';
-import { kafkaClient, parseBrokers, type ConsumedMessage, type KafkaClient, type KafkaConsumer, type PartitionBatch, type TopicPartition } from '../kafka/client.js';
+import { defaultClients, kafkaClient, kafkaClientNames, parseBrokers, type ConsumedMessage, type KafkaClient, type KafkaConsumer, type PartitionBatch, type TopicPartition } from '../kafka/client.js';
 import { conform, ConversionError } from './arrow.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { jsonReader } from './json.js';
@@ -46,6 +46,7 @@ export const kafkaSourceOptions = z.strictObject({
   session_timeout_ms: z.number().int().positive().default(30000)
     .describe('how long the group waits for a silent member before giving its partitions to others'),
   heartbeat_ms: z.number().int().positive().default(3000).describe('heartbeat interval towards the group coordinator'),
+  client: z.enum(kafkaClientNames).optional().describe('Kafka client library: platformatic (@platformatic/kafka) or kafkajs (default: VASTFLOW_KAFKA_CLIENT, else kafkajs)'),
 });
 export type KafkaSourceOptions = z.output<typeof kafkaSourceOptions>;
 
@@ -95,7 +96,7 @@ class KafkaReader {
 
   constructor(private readonly options: KafkaSourceOptions, private readonly ctx: NodeContext, private readonly shell: SourceShell, client?: KafkaClient) {
     this.brokers = parseBrokers(options.brokers);
-    this.kafka = client ?? kafkaClient({ brokers: this.brokers, log: ctx.log });
+    this.kafka = client ?? kafkaClient({ brokers: this.brokers, log: ctx.log, defaultClient: defaultClients.consumer, ...(options.client ? { client: options.client } : {}) });
     this.bad = new BadInput(options, ctx);
     this.parser = options.format === 'json' ? jsonReader({ schema_name: options.schema_name ?? 'json', schema: options.schema, sample: options.sample }, this.bad)
       : options.format === 'zeek-json' ? zeekJsonReader(options, this.bad)

@@ -93,6 +93,8 @@ class KafkaReader {
   private handling: Promise<void> | undefined;
   private lastZeekHeader: Buffer | undefined;
   private ending = false;
+  /** Per assigned partition: its high watermark and the next offset this source reads. */
+  private readonly positions = new Map<string, { end: bigint; next: bigint }>();
 
   constructor(private readonly options: KafkaSourceOptions, private readonly ctx: NodeContext, private readonly shell: SourceShell, client?: KafkaClient) {
     this.brokers = parseBrokers(options.brokers);
@@ -171,6 +173,9 @@ class KafkaReader {
     // flight from the old one belongs to tracks no longer here, so it is never committed.
     this.tracks = new Map();
     this.assigned = [...partitions];
+    const keep = new Set(partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+    for (const k of this.positions.keys()) if (!keep.has(k)) this.positions.delete(k);
+    this.updateLag();
     if (this.ending && partitions.length > 0) this.consumer?.pause(partitions);
   }
 
@@ -188,15 +193,34 @@ class KafkaReader {
     try { await run; } finally { if (this.handling === run) this.handling = undefined; }
   }
 
+  /** Lag: what the partitions read hold beyond the next offset to read, summed. */
+  private updateLag(): void {
+    let lag = 0n;
+    for (const p of this.positions.values()) if (p.end > p.next) lag += p.end - p.next;
+    this.ctx.stats.lag = Number(lag);
+  }
+
   private async handle(b: PartitionBatch, heartbeat: () => Promise<void>): Promise<void> {
     this.lastMessage = Date.now();
     const track = this.track(b.topic, b.partition);
+    const position = { end: BigInt(b.highWatermark), next: BigInt(b.messages[0]?.offset ?? b.highWatermark) };
+    this.positions.set(`${b.topic}\u0000${b.partition}`, position);
+    this.updateLag();
+    try {
+      await this.handleMessages(b, track, heartbeat, position);
+    } finally {
+      this.updateLag();
+    }
+  }
+
+  private async handleMessages(b: PartitionBatch, track: PartitionTrack, heartbeat: () => Promise<void>, position: { next: bigint }): Promise<void> {
     // Waiting for credit can take long under backpressure: the membership must not lapse.
     const beat = setInterval(() => { heartbeat().catch(() => {}); }, this.options.heartbeat_ms);
     try {
       if (this.parser === undefined) {
         for (const m of b.messages) {
           if (this.shell.stopped) return;
+          position.next = BigInt(m.offset) + 1n;
           await this.shell.exclusive(() => this.arrowMessage(b, m, track));
         }
         return;
@@ -212,12 +236,16 @@ class KafkaReader {
           if (zeekTsv) this.zeekHeader(m, offset);
           parser.line(value, 0, value.length, offset, value.length);
         }
-        this.touched.set(track, BigInt(m.offset) + 1n);
+        const next = BigInt(m.offset) + 1n;
+        this.touched.set(track, next);
         if (parser.pending >= this.options.batch_size) {
+          position.next = next;
+          this.updateLag();
           await this.cut();
           if (this.shell.stopped) return;
         }
       }
+      if (b.messages.length > 0) position.next = BigInt(b.messages[b.messages.length - 1]!.offset) + 1n;
     } finally {
       clearInterval(beat);
     }

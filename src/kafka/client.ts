@@ -83,7 +83,9 @@ export interface ConsumerHandlers {
   batch(batch: PartitionBatch, heartbeat: () => Promise<void>): Promise<void>;
   /**
    * The group is rebalancing: the partitions may be given up soon. Commits made now (with
-   * the generation that owns them) still count.
+   * the generation that owns them) still count. A batch handler that waits should return
+   * soon: the member rejoins only then (kafkajs), and what it did not finish is read again
+   * from the committed offsets by the partition's next owner.
    */
   rebalancing?(): void;
   /**

@@ -48,13 +48,18 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
         maxBytes: 64 << 20,
         allowAutoTopicCreation: false,
       });
-      consumer.on(consumer.events.REBALANCING, () => handlers.rebalancing?.());
+      // Told once per rebalance: by the heartbeat of a handler that waits (kafkajs rejoins
+      // only after the handler returned), or by kafkajs itself.
+      let told = false;
+      const rebalancing = () => { if (!told) { told = true; handlers.rebalancing?.(); } };
+      consumer.on(consumer.events.REBALANCING, rebalancing);
       let generation = 0;
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         const partitions: TopicPartition[] = [];
         for (const [topic, ps] of Object.entries(e.payload.memberAssignment)) {
           for (const partition of ps) partitions.push({ topic, partition });
         }
+        told = false;
         handlers.assigned?.(++generation, partitions);
       });
       consumer.on(consumer.events.CRASH, (e) => {
@@ -73,7 +78,15 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
             partition: batch.partition,
             highWatermark: batch.highWatermark,
             messages: batch.messages as unknown as ConsumedMessage[],
-          }, heartbeat);
+          }, async () => {
+            try {
+              await heartbeat();
+            } catch (err) {
+              const type = (err as { type?: string }).type;
+              if (type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'NOT_COORDINATOR_FOR_GROUP') rebalancing();
+              throw err;
+            }
+          });
           // Moves the fetch position only; with autoCommit off nothing is committed here.
           resolveOffset(batch.lastOffset());
         },

@@ -296,6 +296,11 @@ class PlatformaticConsumer implements KafkaConsumer {
       const partitions: TopicPartition[] = [];
       for (const a of e.assignments ?? []) for (const partition of a.partitions) partitions.push({ topic: a.topic, partition });
       this.assignment = new Set(partitions.map(key));
+      // The stream keeps its fetch position for partitions without a committed offset; the
+      // interface restarts every partition at its committed offset (else at `start`), so
+      // that what was fetched and not handled before the rebalance is read again. (This
+      // listener runs before the stream's own, which then fills the positions in.)
+      this.stream?.offsetsToFetch.clear();
       this.handlers.assigned?.(++this.generation, partitions);
     });
     c.on('consumer:heartbeat:error', (e) => this.log(`kafka: heartbeat failed (${e.error.message})`));

@@ -170,3 +170,9 @@ export function byTopic(ps: readonly TopicPartition[]): { topic: string; partiti
 export function unsupportedCompression(codec: string, client: KafkaClientName, supported: readonly Compression[]): Error {
   return new Error(`compression '${codec}' is not available with the ${client} Kafka client on Node ${process.versions.node} (supported: ${supported.join(', ')})`);
 }
+
+/** The error when a topic to consume does not exist. */
+export function unknownTopic(topics: readonly (string | RegExp)[]): Error {
+  const names = topics.filter((t): t is string => typeof t === 'string');
+  return new Error(`no such Kafka topic: ${names.map((t) => `'${t}'`).join(', ')} (a topic is created by producing to it, or by an administrator)`);
+}

@@ -4,11 +4,12 @@
 import kafkajs, { type Consumer, type Producer } from 'kafkajs';
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 import { lz4Compress, lz4Decompress, snappyCompress, snappyDecompress } from '@platformatic/wasm-utils';
-import { byTopic, unsupportedCompression, type Compression, type ConsumedMessage, type KafkaClient, type KafkaClientOptions, type OutgoingMessage, type TopicPartition } from './client.js';
+import { byTopic, unknownTopic, unsupportedCompression, type Compression, type ConsumedMessage, type KafkaClient, type KafkaClientOptions, type OutgoingMessage, type TopicPartition } from './client.js';
 
 /** The kafkajs client behind the interface. */
 export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
   const log = options.log ?? (() => {});
+  const said = new Map<string, number>();
   const kafka = new Kafka({
     clientId: options.clientId ?? 'vastflow',
     brokers: [...options.brokers],
@@ -20,7 +21,12 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
       // being created answers "does not host this topic-partition" for a moment).
       if (entry.message.startsWith('Response ')) return;
       const extra = entry.error !== undefined ? `: ${String(entry.error)}` : '';
-      log(`kafka: ${entry.message}${extra}`);
+      // While it retries, kafkajs says the same thing again and again: once per 10 s is enough.
+      const line = `kafka: ${entry.message}${extra}`;
+      const now = Date.now();
+      if ((said.get(line) ?? -Infinity) > now - 10_000) return;
+      said.set(line, now);
+      log(line);
     },
     // Reconnects within seconds, and a broker that is not there is told within ~10 s.
     retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
@@ -66,7 +72,13 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
         if (!e.payload.restart) handlers.crashed?.(e.payload.error);
       });
       await consumer.connect();
-      await consumer.subscribe({ topics: [...co.topics], fromBeginning: co.start === 'earliest' });
+      try {
+        await consumer.subscribe({ topics: [...co.topics], fromBeginning: co.start === 'earliest' });
+      } catch (err) {
+        await consumer.disconnect().catch(() => {});
+        if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') throw unknownTopic(co.topics);
+        throw err;
+      }
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import { describeError } from './errors.js';
 import {
-  unsupportedCompression, type Compression, type ConsumedMessage, type ConsumerHandlers, type ConsumerOptions, type KafkaAdmin, type KafkaClient,
+  unknownTopic, unsupportedCompression, type Compression, type ConsumedMessage, type ConsumerHandlers, type ConsumerOptions, type KafkaAdmin, type KafkaClient,
   type KafkaClientOptions, type KafkaConsumer, type KafkaProducer, type OutgoingMessage, type PartitionBatch, type TopicPartition,
 } from './client.js';
 
@@ -56,6 +56,8 @@ export function platformaticClient(options: KafkaClientOptions): KafkaClient {
         return c;
       } catch (err) {
         await forceClose(consumer);
+        const unknown = /Unknown topic (\S+)/.exec(describeError(err));
+        if (unknown) throw unknownTopic([unknown[1]!]);
         throw new Error(describeError(err));
       }
     },

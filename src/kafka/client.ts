@@ -3,8 +3,6 @@
 // behind it: @platformatic/kafka (platformatic.ts) and kafkajs (kafkajs.ts). Which one runs
 // is chosen here and nowhere else: the `client` option, else VASTFLOW_KAFKA_CLIENT.
 
-import { kafkajsClient } from './kafkajs.js';
-import { platformaticClient } from './platformatic.js';
 
 export interface KafkaClientOptions {
   /** HOST:PORT of one or more brokers. */
@@ -150,9 +148,21 @@ export function clientName(name?: KafkaClientName, fallback: KafkaClientName = '
   return env as KafkaClientName;
 }
 
-/** A Kafka client behind the interface. */
+/**
+ * A Kafka client behind the interface. The library is loaded on first use, so that a
+ * `flow` command without Kafka does not pay for loading it.
+ */
 export function kafkaClient(options: KafkaClientOptions): KafkaClient {
-  return clientName(options.client, options.defaultClient) === 'kafkajs' ? kafkajsClient(options) : platformaticClient(options);
+  const name = clientName(options.client, options.defaultClient);
+  let impl: Promise<KafkaClient> | undefined;
+  const load = () => (impl ??= name === 'kafkajs'
+    ? import('./kafkajs.js').then((m) => m.kafkajsClient(options))
+    : import('./platformatic.js').then((m) => m.platformaticClient(options)));
+  return {
+    producer: async (o) => (await load()).producer(o),
+    consumer: async (o, h) => (await load()).consumer(o, h),
+    admin: async () => (await load()).admin(),
+  };
 }
 
 /** Groups topic-partitions by topic. */

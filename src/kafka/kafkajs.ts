@@ -34,9 +34,10 @@ export function kafkajsClient(options: KafkaClientOptions): KafkaClient {
 
   return {
     async producer(po) {
+      // Before connecting: a codec it does not have leaves no connection open.
+      const compression = codecOf(po.compression);
       const producer: Producer = kafka.producer({ allowAutoTopicCreation: true });
       await producer.connect();
-      const compression = codecOf(po.compression);
       return {
         async send(topic, messages) {
           await producer.send({ topic, acks: -1, compression, messages: messages as OutgoingMessage[] as never });

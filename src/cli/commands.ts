@@ -11,6 +11,7 @@ import { NodeError, runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
+import { registerBrokerCommands } from './broker.js';
 import { registerKafkaCommands } from './kafka.js';
 import { zeekLogKinds } from '../generate/zeek.js';
 import { ProgressDisplay, formatBytes, summary } from './progress.js';
@@ -92,6 +93,7 @@ error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the 
     });
 
   registerKafkaCommands(program);
+  registerBrokerCommands(program);
 
   program
     .command('components')

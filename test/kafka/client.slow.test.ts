@@ -35,7 +35,7 @@ test('parseBrokers names a bad address', () => {
 });
 
 for (const name of kafkaClientNames) describe(`${name} client`, () => {
-test('produce, consume, commit only what was asked, pause and resume', async () => {
+test('produce, consume, commit only what was asked, pause and resume', { timeout: 120_000 }, async () => {
   const topic = await freshTopic(3);
   const kafka = await client(name);
   const producer = await kafka.producer({ compression: 'gzip' });
@@ -91,7 +91,7 @@ test('produce, consume, commit only what was asked, pause and resume', async () 
 });
 
 for (const codec of compressions) {
-  test(`${codec}: produced, read back by both clients and by kcat, or refused naming what is supported`, async () => {
+  test(`${codec}: produced, read back by both clients and by kcat, or refused naming what is supported`, { timeout: 120_000 }, async () => {
     if (!(available[name] as readonly string[]).includes(codec)) {
       await assert.rejects((await client(name)).producer({ compression: codec }),
         new RegExp(`^Error: compression '${codec}' is not available with the ${name} Kafka client on Node [0-9.]+ \\(supported: ${available[name].join(', ')}\\)$`));

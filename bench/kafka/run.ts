@@ -1,10 +1,11 @@
-// Benchmark: Kafka produce and consume rates of Vastflow's kafka sink and source next to
-// kcat (librdkafka) and bare kafkajs in the same run, on the project's real broker, with
-// generated Zeek conn events as Zeek JSON messages (gzip, acks all, 3 partitions); plus
-// Zeek log -> Kafka -> Arrow file end to end. Prints events/s, MB/s and ratios; appends a
-// row to bench/results/kafka.csv.
+// Benchmark: Kafka produce and consume rates of Vastflow's kafka sink and source (on each
+// of the two clients behind src/kafka/client.ts) next to kcat (librdkafka) and the bare
+// clients (kafkajs, @platformatic/kafka) in the same run, on the project's real broker,
+// with generated Zeek conn events as Zeek JSON messages (acks all, 3 partitions); plus Zeek
+// log -> Kafka -> Arrow file end to end. Prints events/s, MB/s and ratios; appends a row
+// to bench/results/kafka.csv.
 //
-// usage: node --import tsx bench/kafka/run.ts [--rows 200000] [--seed 1] [--runs 3]
+// usage: node --import tsx bench/kafka/run.ts [--rows 200000] [--seed 1] [--runs 3] [--compression gzip]
 //   (uses KAFKA_BROKERS if set, else starts scripts/kafka.sh on a free port and stops it)
 
 import { execFile, spawn } from 'node:child_process';
@@ -15,9 +16,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { Kafka, CompressionTypes, logLevel } from 'kafkajs';
+import kafkajs from 'kafkajs';
+import { Consumer as PConsumer, Producer as PProducer } from '@platformatic/kafka';
+import { kafkaClientNames, type Compression, type KafkaClientName } from '../../src/kafka/client.js';
 import { simpleContext } from '../../src/data/context.js';
 import { zeekJsonFormat } from '../../src/formats/json/writer.js';
+import type { Batch } from '../../src/data/batch.js';
+import { kafkaSinkSpec } from '../../src/sinks/kafka.js';
 import { kafkaSourceSpec } from '../../src/sources/kafka.js';
 import { zeekTsvSpec } from '../../src/sources/zeek-tsv.js';
 import { textSink } from '../../src/sinks/text.js';
@@ -29,9 +34,15 @@ const FLOW = join(ROOT, 'bin', 'flow.js');
 const PARTITIONS = 3;
 const GOAL = 0.7;
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '200000' }, seed: { type: 'string', default: '1' }, runs: { type: 'string', default: '3' } } });
+const { Kafka, CompressionTypes, logLevel } = kafkajs;
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '200000' }, seed: { type: 'string', default: '1' }, runs: { type: 'string', default: '3' }, compression: { type: 'string', default: 'gzip' } } });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
+const compression = values.compression as Compression;
+const kafkajsCodec = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD }[compression];
+if (kafkajsCodec === undefined) throw new Error(`--compression: '${compression}' is none of none, gzip, snappy, lz4`);
+// kafkajs's snappy and lz4 codecs are registered by our client module.
+await import('../../src/kafka/kafkajs.js');
 
 async function freePort(): Promise<number> {
   for (;;) {
@@ -88,30 +99,37 @@ async function bench(brokers: string): Promise<void> {
     return t;
   };
 
-  const produce: Record<string, number[]> = { kcat: [], kafkajs: [], vastflow: [] };
-  const consume: Record<string, number[]> = { kcat: [], kafkajs: [], vastflow: [] };
+  const contenders = ['kcat', 'kafkajs', 'platformatic', ...kafkaClientNames.map((c) => `vastflow-${c}`)];
+  const produce: Record<string, number[]> = Object.fromEntries([...contenders, 'flow-process'].map((c) => [c, []]));
+  const consume: Record<string, number[]> = Object.fromEntries(contenders.map((c) => [c, []]));
   const e2e: number[] = [];
   let kcatTopic = '';
   for (let r = 0; r < runs; r++) {
-    // produce: kcat from the lines file; kafkajs in-process, 8 requests of 10000 in flight;
-    // Vastflow: `flow kafka produce` from the Zeek TSV log (parsing it too).
+    // produce: kcat from the lines file; the bare clients in-process, 8 requests of 10000
+    // in flight; Vastflow's sink in-process on each client, from the parsed batches (so it
+    // prints the JSON too), written as the runner does; and the whole `flow kafka produce`
+    // process reading the Zeek TSV log (default client).
     kcatTopic = await topic();
-    produce.kcat!.push(await time(() => run('kcat', ['-P', '-b', brokers, '-t', kcatTopic, '-z', 'gzip', '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-l', jsonLines], { maxBuffer: 1 << 26 })));
+    produce.kcat!.push(await time(() => run('kcat', ['-P', '-b', brokers, '-t', kcatTopic, '-z', compression, '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-l', jsonLines], { maxBuffer: 1 << 26 })));
     const t2 = await topic();
     produce.kafkajs!.push(await time(async () => {
       const p = kafka.producer();
       await p.connect();
-      const inFlight = new Set<Promise<unknown>>();
-      for (let i = 0; i < lines.length; i += 10000) {
-        while (inFlight.size >= 8) await Promise.race(inFlight);
-        const s: Promise<unknown> = p.send({ topic: t2, acks: -1, compression: CompressionTypes.GZIP, messages: lines.slice(i, i + 10000).map((value) => ({ value })) }).finally(() => inFlight.delete(s));
-        inFlight.add(s);
-      }
-      await Promise.all(inFlight);
+      await inFlight8((i) => p.send({ topic: t2, acks: -1, compression: kafkajsCodec, messages: lines.slice(i, i + 10000).map((value) => ({ value })) }));
       await p.disconnect();
     }));
     const t3 = await topic();
-    produce.vastflow!.push(await time(() => run(process.execPath, [FLOW, 'kafka', 'produce', '-b', brokers, '-t', t3, '-i', 'zeek-tsv', log.path])));
+    produce.platformatic!.push(await time(async () => {
+      const p = new PProducer({ clientId: 'bench', bootstrapBrokers: [brokers], acks: -1, compression });
+      await inFlight8((i) => p.send({ messages: lines.slice(i, i + 10000).map((value) => ({ topic: t3, value })) }));
+      await p.close();
+    }));
+    for (const c of kafkaClientNames) {
+      const t = await topic();
+      produce[`vastflow-${c}`]!.push(await time(() => sinkRun(brokers, t, c, batches)));
+    }
+    const t5 = await topic();
+    produce['flow-process']!.push(await time(() => run(process.execPath, [FLOW, 'kafka', 'produce', '-b', brokers, '-t', t5, '-z', compression, '-i', 'zeek-tsv', log.path])));
 
     // consume the kcat topic from the start to its end.
     consume.kcat!.push(await time(() => new Promise<void>((res, rej) => {
@@ -128,36 +146,37 @@ async function bench(brokers: string): Promise<void> {
       });
       await c.disconnect();
     }));
-    consume.vastflow!.push(await time(async () => {
-      const options = kafkaSourceSpec.options.parse({ brokers, topics: [kcatTopic], group_id: `vf-${randomUUID()}`, format: 'zeek-json', linger_ms: 50 });
+    consume.platformatic!.push(await time(async () => {
+      const c = new PConsumer({ clientId: 'bench', bootstrapBrokers: [brokers], groupId: `bare-${randomUUID()}`, maxBytesPerPartition: 4 << 20, maxBytes: 64 << 20, autocommit: false });
+      const stream = await c.consume({ topics: [kcatTopic], mode: 'earliest', highWaterMark: 10000 });
       let n = 0;
-      await new Promise<void>((done, fail) => {
-        const sub = kafkaSourceSpec.create(options, simpleContext()).subscribe({
-          next: (b) => { n += b.data.numRows; b.ack.release(); if (n >= rows) { done(); queueMicrotask(() => sub.unsubscribe()); } },
-          error: fail,
-        });
-      });
+      await new Promise<void>((done) => { stream.on('data', () => { if (++n === rows) done(); }); });
+      await stream.close();
+      await new Promise<void>((r) => c.close(true, () => r()));
     }));
+    for (const c of kafkaClientNames) consume[`vastflow-${c}`]!.push(await time(() => sourceRun(brokers, kcatTopic, c)));
 
     // end to end: Zeek TSV -> flow kafka produce -> flow kafka consume -e -> Arrow file
-    // (the consumer's idle wait before it ends is taken off).
+    // (the consumer's idle wait before it ends is taken off), default client.
     const t4 = await topic();
     const arrowFile = join(dir, 'e2e.arrow');
     const idle = 500;
     e2e.push(await time(async () => {
-      await run(process.execPath, [FLOW, 'kafka', 'produce', '-b', brokers, '-t', t4, '-i', 'zeek-tsv', log.path]);
+      await run(process.execPath, [FLOW, 'kafka', 'produce', '-b', brokers, '-t', t4, '-z', compression, '-i', 'zeek-tsv', log.path]);
       await run(process.execPath, [FLOW, 'kafka', 'consume', '-b', brokers, '-t', t4, '-g', `e2e-${t4}`, '-f', 'zeek-json', '-e', '--idle', String(idle), '-F', 'arrow', '-o', arrowFile]);
     }) - idle / 1000);
+    process.stderr.write(`run ${r + 1}/${runs} done\n`);
   }
   await admin.disconnect();
   await rm(dir, { recursive: true, force: true });
 
   const mbs = (s: number) => payload / s / 1e6;
   const table: string[][] = [];
-  const row: Record<string, string | number> = { time: runTimestamp(), rows, runs, ...machineInfo() as unknown as Record<string, string | number> };
+  const row: Record<string, string | number> = { time: runTimestamp(), rows, runs, compression, ...machineInfo() as unknown as Record<string, string | number> };
   for (const [what, set] of [['produce', produce], ['consume', consume]] as const) {
     const base = median(set.kcat!);
     for (const [who, xs] of Object.entries(set)) {
+      if (xs.length === 0) continue;
       const s = median(xs);
       table.push([what, who, grouped(rows / s), mbs(s).toFixed(1), (base / s).toFixed(2)]);
       row[`${what}_${who}_eps`] = Math.round(rows / s);
@@ -166,12 +185,50 @@ async function bench(brokers: string): Promise<void> {
   const e = median(e2e);
   table.push(['zeek log -> kafka -> arrow', 'vastflow', grouped(rows / e), mbs(e).toFixed(1), '']);
   row.e2e_eps = Math.round(rows / e);
-  row.produce_ratio = +(median(produce.kcat!) / median(produce.vastflow!)).toFixed(3);
-  row.consume_ratio = +(median(consume.kcat!) / median(consume.vastflow!)).toFixed(3);
-  process.stdout.write(`${rows} Zeek conn events as Zeek JSON messages (${(payload / 1e6).toFixed(1)} MB), ${PARTITIONS} partitions, gzip, acks all; median of ${runs}\n`);
+  for (const c of kafkaClientNames) {
+    row[`produce_ratio_${c}`] = +(median(produce.kcat!) / median(produce[`vastflow-${c}`]!)).toFixed(3);
+    row[`consume_ratio_${c}`] = +(median(consume.kcat!) / median(consume[`vastflow-${c}`]!)).toFixed(3);
+  }
+  process.stdout.write(`${rows} Zeek conn events as Zeek JSON messages (${(payload / 1e6).toFixed(1)} MB), ${PARTITIONS} partitions, ${compression}, acks all; median of ${runs}\n`);
   process.stdout.write(formatTable(['', 'client', 'events/s', 'MB/s', 'x kcat'], table));
-  process.stdout.write(`\ngoal: >= ${GOAL}x kcat: produce ${row.produce_ratio}, consume ${row.consume_ratio}\n`);
+  process.stdout.write(`\ngoal: >= ${GOAL}x kcat: ${kafkaClientNames.map((c) => `${c}: produce ${row[`produce_ratio_${c}`]}, consume ${row[`consume_ratio_${c}`]}`).join('; ')}\n`);
   process.stdout.write(`results: ${appendResult('kafka', row)}\n`);
+}
+
+/** Runs `send(i)` for i = 0, 10000, ... over the lines, 8 at a time. */
+async function inFlight8(send: (i: number) => Promise<unknown>): Promise<void> {
+  const open = new Set<Promise<unknown>>();
+  for (let i = 0; i < rows; i += 10000) {
+    while (open.size >= 8) await Promise.race(open);
+    const s: Promise<unknown> = send(i).finally(() => open.delete(s));
+    open.add(s);
+  }
+  await Promise.all(open);
+}
+
+/** Vastflow's kafka sink in-process: the batches written as the runner does (up to maxInFlight), then closed. */
+async function sinkRun(brokers: string, topic: string, client: KafkaClientName, batches: readonly Batch[]): Promise<void> {
+  const sink = await kafkaSinkSpec.create(kafkaSinkSpec.options.parse({ brokers, topic, client, compression }), simpleContext());
+  const open = new Set<Promise<void>>();
+  for (const b of batches) {
+    while (open.size >= (sink.maxInFlight ?? 1)) await Promise.race(open);
+    const p: Promise<void> = Promise.resolve(sink.write(b)).finally(() => open.delete(p));
+    open.add(p);
+  }
+  await Promise.all(open);
+  await sink.close();
+}
+
+/** Vastflow's kafka source in-process over the topic until every row came (acks released as they come). */
+async function sourceRun(brokers: string, topic: string, client: KafkaClientName): Promise<void> {
+  const options = kafkaSourceSpec.options.parse({ brokers, topics: [topic], group_id: `vf-${randomUUID()}`, format: 'zeek-json', linger_ms: 50, client });
+  let n = 0;
+  await new Promise<void>((done, fail) => {
+    const sub = kafkaSourceSpec.create(options, simpleContext()).subscribe({
+      next: (b) => { n += b.data.numRows; b.ack.release(); if (n >= rows) { done(); queueMicrotask(() => sub.unsubscribe()); } },
+      error: fail,
+    });
+  });
 }
 
 await main();

@@ -43,7 +43,8 @@ interface ProduceOptions { brokers: string; topic: string; format: string; key?:
 interface ConsumeOptions { brokers: string; topic: string[]; group: string; format: string; output: string; outputFormat: string; start: string; end?: boolean; idle: string }
 
 export function registerKafkaCommands(program: Command): void {
-  const kafka = program.command('kafka').description('write files into a Kafka topic or read a topic, at a terminal (like kcat)');
+  const kafka = program.command('kafka').description('write files into a Kafka topic or read a topic, at a terminal (like kcat)')
+    .addHelpText('after', '\nBoth need a running Kafka broker (-b, default 127.0.0.1:9092). For a local one to try things:\n  scripts/kafka.sh start      (prints its address; KAFKA_PORT=... picks the port)\n  scripts/kafka.sh stop\nThe client library is @platformatic/kafka for producing and kafkajs for consuming;\nVASTFLOW_KAFKA_CLIENT=platformatic|kafkajs chooses one for both.');
   kafka
     .command('produce')
     .description('send the events of files (Zeek TSV/JSON, JSON, Arrow ...) or stdin to a topic')
@@ -52,9 +53,9 @@ export function registerKafkaCommands(program: Command): void {
     .requiredOption('-t, --topic <topic>', 'topic to write to')
     .option('-f, --format <format>', 'message format: json, zeek-json, zeek-tsv, arrow', 'zeek-json')
     .option('-k, --key <field>', 'field whose value is the message key')
-    .option('-z, --compression <codec>', 'gzip or none', 'gzip')
+    .option('-z, --compression <codec>', 'gzip, snappy, lz4, zstd (Node 22.15+) or none', 'gzip')
     .option('-i, --input-format <type>', 'source type for all inputs instead of detecting it')
-    .addHelpText('after', '\nExample:\n  flow kafka produce -t zeek conn.log dns.log')
+    .addHelpText('after', '\nExample:\n  flow kafka produce -t zeek conn.log dns.log\n\nEvents are acknowledged once the broker confirmed them (acks: all); a missing topic is created.')
     .action(async (files: string[], o: ProduceOptions) => {
       try {
         const nodes: PipelineNode[] = [];

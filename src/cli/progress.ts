@@ -31,7 +31,7 @@ export class ProgressDisplay {
       const evs = (n.stats.events - prev.events) / dt;
       const mbs = (n.stats.bytes - prev.bytes) / dt / 1e6;
       this.last.set(n.name, { events: n.stats.events, bytes: n.stats.bytes, at: now });
-      const bad = n.stats.rejected ? `  rejected ${formatCount(n.stats.rejected)}` : '';
+      const bad = (n.stats.lag !== undefined ? `  lag ${formatCount(n.stats.lag)}` : '') + (n.stats.rejected ? `  rejected ${formatCount(n.stats.rejected)}` : '');
       const mb = n.stats.bytes ? `  ${mbs.toFixed(1).padStart(7)} MB/s` : '';
       return `${n.name.padEnd(width)}  ${formatCount(evs).padStart(7)} ev/s${mb}  total ${formatCount(n.stats.events)}${bad}`;
     });
@@ -56,6 +56,7 @@ export function summary(nodes: readonly NodeReport[], elapsedMs: number): string
     let line = `  ${n.name.padEnd(width)}  ${n.type.padEnd(10)} ${String(s.events).padStart(10)} events  ${String(s.batches).padStart(6)} batches`;
     if (s.bytes) line += `  ${formatBytes(s.bytes)}`;
     if (s.events) line += `  (${formatCount(s.events / secs)} ev/s)`;
+    if (s.lag !== undefined) line += `  lag ${s.lag}`;
     if (s.rejected) {
       const reasons = [...s.rejectedByReason.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5)
         .map(([r, c]) => `${c}× ${r}`).join('; ');

@@ -15,6 +15,11 @@ export interface NodeStats {
   /** Bad input units (lines, packets, messages) rejected, by reason. */
   rejected: number;
   rejectedByReason: Map<string, number>;
+  /**
+   * Sources that read a log others append to (Kafka): messages behind its end, summed over
+   * the partitions read (high watermark minus the next offset to read); absent elsewhere.
+   */
+  lag?: number;
 }
 
 export function newStats(): NodeStats {

@@ -15,7 +15,7 @@ import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import type { LineParser } from '../formats/line-parser.js';
 import { ZeekTsvParser } from '../formats/zeek-tsv/reader.js';
-import { kafkaClient, parseBrokers, type ConsumedMessage, type KafkaClient, type KafkaConsumer, type PartitionBatch, type TopicPartition } from '../kafka/client.js';
+import { defaultClients, kafkaClient, kafkaClientNames, parseBrokers, type ConsumedMessage, type KafkaClient, type KafkaConsumer, type PartitionBatch, type TopicPartition } from '../kafka/client.js';
 import { conform, ConversionError } from './arrow.js';
 import { BadInput, onErrorOptions } from './bad-input.js';
 import { jsonReader } from './json.js';
@@ -46,6 +46,7 @@ export const kafkaSourceOptions = z.strictObject({
   session_timeout_ms: z.number().int().positive().default(30000)
     .describe('how long the group waits for a silent member before giving its partitions to others'),
   heartbeat_ms: z.number().int().positive().default(3000).describe('heartbeat interval towards the group coordinator'),
+  client: z.enum(kafkaClientNames).optional().describe('Kafka client library: platformatic (@platformatic/kafka) or kafkajs (default: VASTFLOW_KAFKA_CLIENT, else kafkajs)'),
 });
 export type KafkaSourceOptions = z.output<typeof kafkaSourceOptions>;
 
@@ -92,10 +93,18 @@ class KafkaReader {
   private handling: Promise<void> | undefined;
   private lastZeekHeader: Buffer | undefined;
   private ending = false;
+  /** Counts rebalances: a batch handler started before one stops at its next step. */
+  private generation = 0;
+  /** Between a rebalance's start and the new assignment: batches fetched now are not handled. */
+  private rebalancing = false;
+  private revoke: () => void = () => {};
+  private revoked = new Promise<void>((r) => { this.revoke = r; });
+  /** Per assigned partition: its high watermark and the next offset this source reads. */
+  private readonly positions = new Map<string, { end: bigint; next: bigint }>();
 
   constructor(private readonly options: KafkaSourceOptions, private readonly ctx: NodeContext, private readonly shell: SourceShell, client?: KafkaClient) {
     this.brokers = parseBrokers(options.brokers);
-    this.kafka = client ?? kafkaClient({ brokers: this.brokers, log: ctx.log });
+    this.kafka = client ?? kafkaClient({ brokers: this.brokers, log: ctx.log, defaultClient: defaultClients.consumer, ...(options.client ? { client: options.client } : {}) });
     this.bad = new BadInput(options, ctx);
     this.parser = options.format === 'json' ? jsonReader({ schema_name: options.schema_name ?? 'json', schema: options.schema, sample: options.sample }, this.bad)
       : options.format === 'zeek-json' ? zeekJsonReader(options, this.bad)
@@ -118,8 +127,7 @@ class KafkaReader {
         heartbeatIntervalMs: this.options.heartbeat_ms,
       }, {
         batch: (b, heartbeat) => this.onBatch(b, heartbeat),
-        // Still the old generation: what is acknowledged now is committed with it.
-        rebalancing: () => this.commitSoon(),
+        rebalancing: () => this.onRebalancing(),
         assigned: (_gen, partitions) => this.onAssigned(partitions),
         crashed: (err) => crashed(err),
       });
@@ -165,11 +173,28 @@ class KafkaReader {
     });
   }
 
+  /**
+   * Still the old generation: what is acknowledged now is committed with it, and a batch
+   * handler waiting for credit gives its batch up (its messages are never committed by this
+   * generation; whoever owns the partition next reads them again).
+   */
+  private onRebalancing(): void {
+    void this.commitSoon();
+    this.rebalancing = true;
+    this.generation++;
+    this.revoke();
+    this.revoked = new Promise<void>((r) => { this.revoke = r; });
+  }
+
   private onAssigned(partitions: readonly TopicPartition[]): void {
     // A new generation: fetching restarts at the committed offsets, and what is still in
     // flight from the old one belongs to tracks no longer here, so it is never committed.
     this.tracks = new Map();
+    this.rebalancing = false;
     this.assigned = [...partitions];
+    const keep = new Set(partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+    for (const k of this.positions.keys()) if (!keep.has(k)) this.positions.delete(k);
+    this.updateLag();
     if (this.ending && partitions.length > 0) this.consumer?.pause(partitions);
   }
 
@@ -181,21 +206,43 @@ class KafkaReader {
   }
 
   private async onBatch(b: PartitionBatch, heartbeat: () => Promise<void>): Promise<void> {
-    if (this.ending || this.shell.ending) return;
-    const run = this.handle(b, heartbeat);
+    // Not handled, not committed: the partition's owner after the rebalance reads them.
+    if (this.ending || this.shell.ending || this.rebalancing) return;
+    const run = this.handle(b, heartbeat, this.generation);
     this.handling = run;
-    try { await run; } finally { if (this.handling === run) this.handling = undefined; }
+    run.catch(() => {}).finally(() => { if (this.handling === run) this.handling = undefined; });
+    // A rebalance ends the wait: the handler stops at its next step.
+    await Promise.race([run, this.revoked]);
   }
 
-  private async handle(b: PartitionBatch, heartbeat: () => Promise<void>): Promise<void> {
+  /** Lag: what the partitions read hold beyond the next offset to read, summed. */
+  private updateLag(): void {
+    let lag = 0n;
+    for (const p of this.positions.values()) if (p.end > p.next) lag += p.end - p.next;
+    this.ctx.stats.lag = Number(lag);
+  }
+
+  private async handle(b: PartitionBatch, heartbeat: () => Promise<void>, generation: number): Promise<void> {
     this.lastMessage = Date.now();
     const track = this.track(b.topic, b.partition);
+    const position = { end: BigInt(b.highWatermark), next: BigInt(b.messages[0]?.offset ?? b.highWatermark) };
+    this.positions.set(`${b.topic}\u0000${b.partition}`, position);
+    this.updateLag();
+    try {
+      await this.handleMessages(b, track, heartbeat, position, generation);
+    } finally {
+      this.updateLag();
+    }
+  }
+
+  private async handleMessages(b: PartitionBatch, track: PartitionTrack, heartbeat: () => Promise<void>, position: { next: bigint }, generation: number): Promise<void> {
     // Waiting for credit can take long under backpressure: the membership must not lapse.
-    const beat = setInterval(() => { heartbeat().catch(() => {}); }, this.options.heartbeat_ms);
+    const beat = setInterval(() => { if (generation === this.generation) heartbeat().catch(() => {}); }, this.options.heartbeat_ms);
     try {
       if (this.parser === undefined) {
         for (const m of b.messages) {
-          if (this.shell.stopped) return;
+          if (this.shell.stopped || generation !== this.generation) return;
+          position.next = BigInt(m.offset) + 1n;
           await this.shell.exclusive(() => this.arrowMessage(b, m, track));
         }
         return;
@@ -211,12 +258,16 @@ class KafkaReader {
           if (zeekTsv) this.zeekHeader(m, offset);
           parser.line(value, 0, value.length, offset, value.length);
         }
-        this.touched.set(track, BigInt(m.offset) + 1n);
+        const next = BigInt(m.offset) + 1n;
+        this.touched.set(track, next);
         if (parser.pending >= this.options.batch_size) {
+          position.next = next;
+          this.updateLag();
           await this.cut();
-          if (this.shell.stopped) return;
+          if (this.shell.stopped || generation !== this.generation) return;
         }
       }
+      if (b.messages.length > 0) position.next = BigInt(b.messages[b.messages.length - 1]!.offset) + 1n;
     } finally {
       clearInterval(beat);
     }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { after } from 'node:test';
-import { kafkaClient, type KafkaClient } from '../../src/kafka/client.js';
+import { kafkaClient, type KafkaClient, type KafkaClientName } from '../../src/kafka/client.js';
 
 const run = promisify(execFile);
 let started: Promise<string> | undefined;
@@ -44,8 +44,9 @@ export function brokers(): Promise<string> {
   return started;
 }
 
-export async function client(): Promise<KafkaClient> {
-  return kafkaClient({ brokers: [await brokers()] });
+/** A client of the library given, else of the default one. */
+export async function client(name?: KafkaClientName): Promise<KafkaClient> {
+  return kafkaClient({ brokers: [await brokers()], ...(name ? { client: name } : {}) });
 }
 
 /** A topic name no other test uses, created with `partitions` partitions. */

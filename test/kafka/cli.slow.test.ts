@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { simpleContext } from '../../src/data/context.js';
 import { zeekTsvSpec } from '../../src/sources/zeek-tsv.js';
 import { collect, rowsOf } from '../sinks/helpers.js';
-import { brokers, freshTopic } from './broker.js';
+import { brokers, client, freshTopic } from './broker.js';
 
 const run = promisify(execFile);
 const FLOW = resolve('bin/flow.js');
@@ -39,4 +39,26 @@ test('flow kafka produce names a bad broker address and exits 1', async () => {
     assert.equal(e.stderr, "flow kafka produce: 'nohost' is not a Kafka broker address (expected HOST:PORT)\n");
     return true;
   });
+});
+
+test('flow kafka consume names a topic that does not exist and exits 1, on both clients', async () => {
+  for (const client of ['kafkajs', 'platformatic']) {
+    await assert.rejects(run(process.execPath, [FLOW, 'kafka', 'consume', '-b', await brokers(), '-t', 'no-such-topic', '-e'], { env: { ...process.env, VASTFLOW_KAFKA_CLIENT: client } }), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, /^flow kafka consume: cannot consume from Kafka at [\d.:]+: no such Kafka topic: 'no-such-topic' \(a topic is created by producing to it, or by an administrator\)\n$/, client);
+      return true;
+    });
+  }
+});
+
+test('messages that are not Zeek JSON are rejected with topic and offset, the others come through', async () => {
+  const topic = await freshTopic(1, 'bad');
+  const producer = await (await client()).producer({ compression: 'none' });
+  await producer.send(topic, ['{"_path":"conn","uid":"C1"}', '\u0000\u00ffgarbage', '{"_path":"conn","uid":"C2"}', 'not json'].map((v) => ({ value: Buffer.from(v) })));
+  await producer.close();
+  const out = await run(process.execPath, [FLOW, 'kafka', 'consume', '-b', await brokers(), '-t', topic, '-g', `g-${topic}`, '-e', '--idle', '1500']);
+  assert.deepEqual(out.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { uid: string }).uid), ['C1', 'C2']);
+  assert.match(out.stderr, new RegExp(`in: skipped ${topic}:1: invalid JSON: unexpected byte 0x00 at column 1`));
+  assert.match(out.stderr, new RegExp(`in: skipped ${topic}:3: invalid JSON`));
+  assert.match(out.stderr, /flow kafka consume: 2 events\n$/);
 });

@@ -89,10 +89,10 @@ export class NativePeer implements Link, Input {
     this.fail(code, description, false);
   }
 
-  private envelope(type: 'data' | 'routing_update' | 'ping' | 'pong', topic: string, payload: Uint8Array, sender = this.endpoint.id, ttl = DEFAULT_TTL): void {
+  private envelope(type: 'data' | 'command' | 'routing_update' | 'ping' | 'pong', topic: string, payload: Uint8Array, sender = this.endpoint.id, ttl = DEFAULT_TTL, receiver?: EndpointId): void {
     const start = this.out.pos;
     this.out.u32(0);
-    writeEnvelope(this.out, { sender, receiver: type === 'data' ? EndpointId.nil : this.remoteId ?? EndpointId.nil, type, ttl, topic, payload });
+    writeEnvelope(this.out, { sender, receiver: receiver ?? (type === 'data' ? EndpointId.nil : this.remoteId ?? EndpointId.nil), type, ttl, topic, payload });
     this.out.view.setUint32(start, this.out.pos - start - 4);
     this.schedule();
   }
@@ -104,6 +104,16 @@ export class NativePeer implements Link, Input {
     // A forwarded message keeps its publisher and loses one hop; at zero it stops here.
     if (origin && origin.ttl <= 1) return;
     this.envelope('data', msg.topic, msg.bytes, origin?.sender ?? this.endpoint.id, origin ? origin.ttl - 1 : DEFAULT_TTL);
+  }
+
+  get isPeered(): boolean {
+    return this.state === 'peered' && !this.removing;
+  }
+
+  /** Sends a data store command envelope (the endpoint chose the receiver and checked the filter). */
+  sendCommand(topic: string, payload: Uint8Array, sender: EndpointId, receiver: EndpointId, ttl: number): void {
+    if (!this.isPeered) return;
+    this.envelope('command', topic, payload, sender, ttl, receiver);
   }
 
   /** Tells the peer our (grown) filter. */
@@ -256,7 +266,8 @@ export class NativePeer implements Link, Input {
         if (this.byeToken && Buffer.compare(Buffer.from(e.payload), Buffer.from(this.byeToken)) === 0) this.socket.end();
         return;
       case 'command':
-        // Data store commands: this endpoint has no stores yet; they are not for us.
+        // Data store commands: copied out of the read buffer, like data.
+        this.endpoint.routeCommand({ sender: e.sender, receiver: e.receiver, topic: e.topic, ttl: e.ttl, payload: new Uint8Array(e.payload) }, this);
         return;
     }
   }

@@ -12,7 +12,7 @@ export interface Entry {
   readonly expiry?: bigint;
 }
 
-/** A master's storage. Every call is synchronous and durable when it returns (for SQLite). */
+/** A master's storage. Every call is synchronous; writes are durable after `flush()` (SQLite: at the latest at the end of the event-loop turn). */
 export interface Backend {
   readonly kind: 'memory' | 'sqlite';
   put(key: BrokerData, value: BrokerData, expiry: bigint | undefined): void;
@@ -29,6 +29,8 @@ export interface Backend {
   entries(): Entry[];
   /** Keys with an expiry, and when they expire. */
   expiries(): [BrokerData, bigint][];
+  /** Makes every write so far durable (SQLite commits its open transaction). */
+  flush(): void;
   close(): void;
 }
 
@@ -108,6 +110,8 @@ export class MemoryBackend implements Backend {
     for (const e of this.map.values()) if (e.expiry !== undefined) out.push([e.key, e.expiry]);
     return out;
   }
+
+  flush(): void {}
 
   close(): void {}
 }

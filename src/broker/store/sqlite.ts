@@ -1,7 +1,9 @@
 // The SQLite backend, file-compatible with Broker's (`detail/sqlite_backend.cc`): tables
 // `meta(key text primary key, value text)` and `store(key blob primary key, value blob,
 // expiry integer)`, keys and values in Broker's binary format, expiry in ns since the
-// epoch. Each write is its own statement (autocommit), so it is on disk when it returns.
+// epoch. Writes are grouped: the first write of an event-loop turn opens a transaction
+// that commits at the end of the turn (or at `flush()`), so a burst costs one commit,
+// not one per write (with synchronous=FULL a commit is an fsync).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,6 +48,7 @@ export class SqliteBackend implements Backend {
   readonly kind = 'sqlite' as const;
   readonly path: string;
   private db: Database.Database;
+  private inTransaction = false;
   private readonly s: {
     replace: Statement; update: Statement; erase: Statement; expire: Statement; lookup: Statement; exists: Statement;
     size: Statement; snapshot: Statement; expiries: Statement; clear: Statement; keys: Statement;
@@ -114,12 +117,29 @@ export class SqliteBackend implements Backend {
     };
   }
 
+  /** Opens the turn's transaction if none is open. */
+  private begin(): void {
+    if (this.inTransaction) return;
+    this.db.exec('BEGIN');
+    this.inTransaction = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Commits the writes made so far: from here on they survive a crash of the process. */
+  flush(): void {
+    if (!this.inTransaction) return;
+    this.inTransaction = false;
+    if (this.db.open) this.db.exec('COMMIT');
+  }
+
   put(key: BrokerData, value: BrokerData, expiry: bigint | undefined): void {
+    this.begin();
     this.s.replace.run(view(encodeData(key)), view(encodeData(value)), expiry ?? null);
   }
 
   /** Changes the value of an existing key (what Broker's subtract does). */
   update(key: BrokerData, value: BrokerData, expiry: bigint | undefined): void {
+    this.begin();
     this.s.update.run(view(encodeData(value)), expiry ?? null, view(encodeData(key)));
   }
 
@@ -133,14 +153,17 @@ export class SqliteBackend implements Backend {
   }
 
   erase(key: BrokerData): boolean {
+    this.begin();
     return this.s.erase.run(view(encodeData(key))).changes > 0;
   }
 
   expire(key: BrokerData, now: bigint): boolean {
+    this.begin();
     return this.s.expire.run(view(encodeData(key)), now).changes === 1;
   }
 
   clear(): void {
+    this.begin();
     this.s.clear.run();
   }
 
@@ -167,6 +190,7 @@ export class SqliteBackend implements Backend {
   }
 
   close(): void {
+    this.flush();
     if (this.db.open) this.db.close();
   }
 }

@@ -69,6 +69,7 @@ function expiryNs(e: number | BrokerData | undefined): bigint | undefined {
   return e.value;
 }
 
+const TRACE = process.env.STORE_TRACE ? (...a: unknown[]) => process.stderr.write(`${Date.now() % 100000} ${a.join(' ')}\n`) : () => {};
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 function randomObjectId(): bigint {
@@ -89,7 +90,8 @@ export interface StoreTiming {
 
 /** The operations masters and clones share. */
 export abstract class Store {
-  readonly id: EntityId;
+  /** This side's entity id (a clone takes a fresh one whenever it attaches anew). */
+  protected _id: EntityId;
   protected readonly subject = new Subject<StoreEvent>();
   /** Insert, update, erase and expire events of this store, as this side applies them. */
   readonly events: Observable<StoreEvent> = this.subject.asObservable();
@@ -102,7 +104,7 @@ export abstract class Store {
 
   protected constructor(protected readonly host: StoreHost, readonly name: string, topic: string, timing: StoreTiming) {
     if (!name || name.includes('<$>')) throw new Error(`'${name}' is not a valid store name`);
-    this.id = new EntityId(host.id, randomObjectId());
+    this._id = new EntityId(host.id, randomObjectId());
     this.timing = {
       tickInterval: timing.tickInterval ?? 100, heartbeatInterval: timing.heartbeatInterval ?? 5,
       connectionTimeoutFactor: timing.connectionTimeoutFactor ?? 4, nackTimeout: timing.nackTimeout ?? 2,
@@ -124,6 +126,10 @@ export abstract class Store {
   }
 
   abstract readonly role: 'master' | 'clone';
+
+  get id(): EntityId {
+    return this._id;
+  }
   protected abstract dispatch(cmd: Command): void;
   protected abstract tick(): void;
   protected abstract get idle(): boolean;
@@ -336,11 +342,13 @@ export class MasterStore extends Store {
     const c = cmd.content;
     const input = this.inputs.get(cmd.sender.key);
     if (isAction(c)) {
+      if (!input || cmd.seq % 500n === 0n) TRACE('action', cmd.sender, cmd.seq, !!input, input?.consumer.nextSeq);
       input?.consumer.handleEvent(cmd.seq, cmd);
       return;
     }
     switch (c.type) {
       case 'attach_writer': {
+        TRACE('attach_writer', cmd.sender, !!input);
         if (input) return; // repeated handshake
         const consumer: Consumer<Command> = new Consumer<Command>({
           consume: (x) => this.apply(x.content as Action),
@@ -356,13 +364,6 @@ export class MasterStore extends Store {
       case 'retransmit_failed': input?.consumer.handleRetransmitFailed(c.seq); return;
       case 'cumulative_ack': this.output.handleAck(cmd.sender, c.seq); return;
       case 'nack':
-        if (c.seqs.length === 1 && c.seqs[0] === 0n) {
-          // A clone (re)attaches: it gets a fresh snapshot at the current offset, and its
-          // old write channel, if any, is gone (it opens a new one after the snapshot).
-          this.output.remove(cmd.sender);
-          this.openHandshakes.delete(cmd.sender.key);
-          this.inputs.delete(cmd.sender.key);
-        }
         this.output.handleNack(cmd.sender, c.seqs);
         return;
       default: return; // ack_clone is for clones
@@ -452,6 +453,8 @@ export class MasterStore extends Store {
   }
 
   protected tick(): void {
+    // Acks to writers go out below: what they ack must be on disk first.
+    this.backend.flush();
     this.output.tick();
     for (const i of this.inputs.values()) i.consumer.tick();
     if (this.expirations.size === 0) return;
@@ -626,6 +629,7 @@ export class CloneStore extends Store {
 
   /** Asks whichever master there is to attach us: NACK 0, broadcast on the master topic. */
   private attach(): void {
+    TRACE('attach', this.name);
     this.lastAttach = Date.now();
     this.host.sendCommand(this.masterTopic, encodeCommand({ seq: 0n, sender: this.id, receiver: EntityId.nil, content: { type: 'nack', seqs: [0n] } }));
   }
@@ -635,10 +639,22 @@ export class CloneStore extends Store {
     this.host.sendCommand(this.masterTopic, encodeCommand({ seq: 0n, sender: this.id, receiver: m, content }), m.endpoint);
   }
 
-  /** The master is gone (or broke the channel): keep the cache, requeue unacked writes, look for a master. */
+  /**
+   * The master is gone (or broke the channel): keep the cache, requeue unacked writes,
+   * and look for a master under a fresh entity id, so that the master sees a new clone
+   * and a new writer rather than a confusing continuation of old channels.
+   */
   private lose(): void {
+    TRACE('lose', this.name, this.lostAt);
     if (this.lostAt === undefined) this.lostAt = Date.now();
+    this._id = new EntityId(this.host.id, randomObjectId());
     this.input.reset();
+    this.requeue();
+    this.silentTicks = 0;
+  }
+
+  /** Moves the writes the master has not acked back to the queue of writes to send. */
+  private requeue(): void {
     if (this.output) {
       // Writes the master did not ack may not have reached it: send them again (at least once).
       const now = Date.now();
@@ -646,7 +662,6 @@ export class CloneStore extends Store {
       this.stalled = [...unacked, ...this.stalled];
       this.output = undefined;
     }
-    this.silentTicks = 0;
   }
 
   protected dispatch(cmd: Command): void {
@@ -681,7 +696,8 @@ export class CloneStore extends Store {
 
   /** Takes a master's snapshot: events for what changed, then writes made meanwhile go to it. */
   private sync(master: EntityId, offset: bigint, heartbeatInterval: number, state: readonly (readonly [BrokerData, BrokerData])[]): void {
-    if (this.input.initialized) this.lose();
+    TRACE('sync', this.name, state.length, this.stalled.length, this.output?.buf.length);
+    this.requeue();
     this.master = master;
     this.input.reset();
     // Install the snapshot before the handshake, which may replay buffered events onto it.
@@ -717,7 +733,8 @@ export class CloneStore extends Store {
         }
         this.host.sendCommand(this.masterTopic, encodeCommand({ seq: 0n, sender: this.id, receiver: EntityId.nil, content: { type: 'keepalive', seq: msg.seq } }));
       },
-      drop: () => { /* the master went silent: the input side notices and resynchronises */ },
+      // The master stopped acking: resynchronise (before the channel forgets its unacked writes).
+      drop: () => { if (this.output === out) this.lose(); },
       handshakeCompleted: () => {},
     }, (h) => h.key, this.channelTiming);
     this.output = out;
@@ -772,7 +789,8 @@ export class CloneStore extends Store {
         this.map.clear();
         return;
       case 'put_unique_result': {
-        if (!c.who.equals(this.id)) return;
+        // Requests made under an earlier entity id of this clone count too.
+        if (!c.who.endpoint.equals(this.host.id)) return;
         const u = this.uniques.get(c.reqId);
         if (u) { this.uniques.delete(c.reqId); clearTimeout(u.timer); u.resolve(c.inserted); }
         return;

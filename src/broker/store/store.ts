@@ -505,7 +505,8 @@ export class MasterStore extends Store {
   }
 
   protected override onClose(): void {
-    this.backend.close();
+    // Undefined when the backend failed to open in the constructor.
+    (this.backend as Backend | undefined)?.close();
   }
 }
 

@@ -60,32 +60,77 @@ export function keyOf(d: BrokerData): string {
   return out;
 }
 
+/**
+ * A map keyed by Broker values. Text-string keys (the usual case) are keyed by the JS
+ * string itself, whose hash V8 caches, so a lookup by a string allocates nothing; other
+ * keys by `keyOf`.
+ */
+export class KeyedMap<E extends { readonly key: BrokerData }> {
+  private readonly text = new Map<string, E>();
+  private readonly other = new Map<string, E>();
+
+  get size(): number {
+    return this.text.size + this.other.size;
+  }
+
+  /** The entry of a key given as a Broker value, or as a JS string meaning a Broker string. */
+  get(key: BrokerData | string): E | undefined {
+    if (typeof key === 'string') return this.text.get(key);
+    if (key.type === 'string' && typeof key.value === 'string') return this.text.get(key.value);
+    return this.other.get(keyOf(key));
+  }
+
+  has(key: BrokerData | string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(e: E): void {
+    const k = e.key;
+    if (k.type === 'string' && typeof k.value === 'string') this.text.set(k.value, e);
+    else this.other.set(keyOf(k), e);
+  }
+
+  delete(key: BrokerData): boolean {
+    if (key.type === 'string' && typeof key.value === 'string') return this.text.delete(key.value);
+    return this.other.delete(keyOf(key));
+  }
+
+  clear(): void {
+    this.text.clear();
+    this.other.clear();
+  }
+
+  *values(): IterableIterator<E> {
+    yield* this.text.values();
+    yield* this.other.values();
+  }
+}
+
 /** Keeps everything in a Map; gone when the process ends. */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory' as const;
-  private readonly map = new Map<string, Entry>();
+  private readonly map = new KeyedMap<Entry>();
 
   put(key: BrokerData, value: BrokerData, expiry: bigint | undefined): void {
-    this.map.set(keyOf(key), expiry === undefined ? { key, value } : { key, value, expiry });
+    this.map.set(expiry === undefined ? { key, value } : { key, value, expiry });
   }
 
-  get(key: BrokerData): BrokerData | undefined {
-    return this.map.get(keyOf(key))?.value;
+  get(key: BrokerData | string): BrokerData | undefined {
+    return this.map.get(key)?.value;
   }
 
   exists(key: BrokerData): boolean {
-    return this.map.has(keyOf(key));
+    return this.map.has(key);
   }
 
   erase(key: BrokerData): boolean {
-    return this.map.delete(keyOf(key));
+    return this.map.delete(key);
   }
 
   expire(key: BrokerData, now: bigint): boolean {
-    const k = keyOf(key);
-    const e = this.map.get(k);
+    const e = this.map.get(key);
     if (!e || e.expiry === undefined || e.expiry > now) return false;
-    this.map.delete(k);
+    this.map.delete(key);
     return true;
   }
 

@@ -8,7 +8,7 @@ import { Observable, Subject } from 'rxjs';
 import { broker, type BrokerData, type BrokerType } from '../data.js';
 import { EndpointId } from '../wire.js';
 import type { StatusEvent } from '../endpoint.js';
-import { MemoryBackend, keyOf, type Backend } from './backend.js';
+import { KeyedMap, MemoryBackend, keyOf, type Backend } from './backend.js';
 import { Consumer, Producer, type ChannelTiming } from './channel.js';
 import { EntityId, decodeCommand, encodeCommand, isAction, type Action, type Command, type Content } from './command.js';
 import { addTo, incrementInitType, indexOf, initialValue, subtractFrom, StoreOpError } from './ops.js';
@@ -82,7 +82,7 @@ export interface StoreTiming {
   readonly tickInterval?: number;
   /** Ticks between heartbeats (Broker: 5). */
   readonly heartbeatInterval?: number;
-  /** Heartbeats without word from the other side before it counts as gone (Broker: 4). */
+  /** Heartbeats without word from the other side before it counts as gone (default 20, i.e. 10 s: Broker's store connection timeout). */
   readonly connectionTimeoutFactor?: number;
   /** Ticks without progress before a consumer asks for retransmission (Broker: 2). */
   readonly nackTimeout?: number;
@@ -107,7 +107,7 @@ export abstract class Store {
     this._id = new EntityId(host.id, randomObjectId());
     this.timing = {
       tickInterval: timing.tickInterval ?? 100, heartbeatInterval: timing.heartbeatInterval ?? 5,
-      connectionTimeoutFactor: timing.connectionTimeoutFactor ?? 4, nackTimeout: timing.nackTimeout ?? 2,
+      connectionTimeoutFactor: timing.connectionTimeoutFactor ?? 20, nackTimeout: timing.nackTimeout ?? 2,
     };
     this.channelTiming = { heartbeatInterval: this.timing.heartbeatInterval, connectionTimeoutFactor: this.timing.connectionTimeoutFactor };
     this.unregister = host.registerCommandHandler(topic, (payload, sender) => {
@@ -267,6 +267,11 @@ export abstract class Store {
 
 const pub = (e: EntityId): string => e.toString();
 
+/** Writes a clone has in flight to the master at most; more wait in its queue. */
+const WRITE_WINDOW = 4096;
+/** A master acks a writer early after this many writes (else once per heartbeat interval). */
+const ACK_EVERY = 512;
+
 export type MasterBackendKind = 'memory' | 'sqlite';
 
 export interface MasterOptions extends StoreTiming, Partial<SqliteOptions> {}
@@ -350,8 +355,22 @@ export class MasterStore extends Store {
       case 'attach_writer': {
         TRACE('attach_writer', cmd.sender, !!input);
         if (input) return; // repeated handshake
+        let sinceAck = 0;
+        let ackScheduled = false;
         const consumer: Consumer<Command> = new Consumer<Command>({
-          consume: (x) => this.apply(x.content as Action),
+          consume: (x) => {
+            this.apply(x.content as Action);
+            if (++sinceAck < ACK_EVERY || ackScheduled) return;
+            // Early ack, after this turn's writes are committed: it opens the writer's window.
+            ackScheduled = true;
+            setImmediate(() => {
+              ackScheduled = false;
+              sinceAck = 0;
+              if (this.closed || this.inputs.get(cmd.sender.key)?.consumer !== consumer) return;
+              this.backend.flush();
+              consumer.sendAck();
+            });
+          },
           consumeNil: (seq) => { this.host.error('backend_failure', `store ${this.name}: lost write ${seq} from ${cmd.sender}`); return undefined; },
           close: () => { this.inputs.delete(cmd.sender.key); },
           send: (m) => this.unicast(cmd.sender, m.type === 'nack' ? { type: 'nack', seqs: m.seqs } : { type: 'cumulative_ack', seq: m.seq }),
@@ -375,9 +394,9 @@ export class MasterStore extends Store {
     this.apply(content);
   }
 
-  private setExpiry(key: BrokerData, k: string, expiry: bigint | undefined, now: bigint): void {
-    if (expiry !== undefined) this.expirations.set(k, { key, at: now + expiry });
-    else if (this.expirations.size > 0) this.expirations.delete(k);
+  private setExpiry(key: BrokerData, expiry: bigint | undefined, now: bigint): void {
+    if (expiry !== undefined) this.expirations.set(keyOf(key), { key, at: now + expiry });
+    else if (this.expirations.size > 0) this.expirations.delete(keyOf(key));
   }
 
   /** Applies a mutation to the backend, emits its event and broadcasts the outcome. */
@@ -387,7 +406,7 @@ export class MasterStore extends Store {
         const now = nowNs();
         const old = this.observed ? this.backend.get(c.key) : undefined;
         this.backend.put(c.key, c.value, c.expiry === undefined ? undefined : now + c.expiry);
-        this.setExpiry(c.key, keyOf(c.key), c.expiry, now);
+        this.setExpiry(c.key, c.expiry, now);
         this.emitPut(c.key, old, c.value, c.expiry, c.publisher);
         this.broadcast(c);
         return;
@@ -400,7 +419,7 @@ export class MasterStore extends Store {
         if (this.backend.exists(c.key)) { result(false); return; }
         const now = nowNs();
         this.backend.put(c.key, c.value, c.expiry === undefined ? undefined : now + c.expiry);
-        this.setExpiry(c.key, keyOf(c.key), c.expiry, now);
+        this.setExpiry(c.key, c.expiry, now);
         this.emitPut(c.key, undefined, c.value, c.expiry, c.publisher);
         this.broadcast({ type: 'put', key: c.key, value: c.value, ...(c.expiry !== undefined ? { expiry: c.expiry } : {}), publisher: c.publisher });
         result(true);
@@ -428,7 +447,7 @@ export class MasterStore extends Store {
         const at = c.expiry === undefined ? undefined : now + c.expiry;
         if (c.type === 'subtract' && this.backend instanceof SqliteBackend) this.backend.update(c.key, next, at);
         else this.backend.put(c.key, next, at);
-        this.setExpiry(c.key, keyOf(c.key), c.expiry, now);
+        this.setExpiry(c.key, c.expiry, now);
         this.emitPut(c.key, old, next, undefined, c.publisher);
         // Clones get the outcome, so they need not repeat the arithmetic.
         this.broadcast({ type: 'put', key: c.key, value: next, publisher: c.publisher });
@@ -469,6 +488,7 @@ export class MasterStore extends Store {
   }
 
   get(key: StoreInput): BrokerData | undefined {
+    if (typeof key === 'string' && this.backend instanceof MemoryBackend) return this.backend.get(key);
     return this.backend.get(toData(key));
   }
 
@@ -544,7 +564,7 @@ export interface CloneOptions extends StoreTiming {
 /** A cache of a master's store that answers reads locally and forwards writes. */
 export class CloneStore extends Store {
   readonly role = 'clone' as const;
-  private readonly map = new Map<string, { key: BrokerData; value: BrokerData }>();
+  private readonly map = new KeyedMap<{ readonly key: BrokerData; readonly value: BrokerData }>();
   private readonly input: Consumer<Command>;
   private output: Producer<EntityId, Uint8Array> | undefined;
   private master: EntityId | undefined;
@@ -689,7 +709,7 @@ export class CloneStore extends Store {
     switch (c.type) {
       case 'keepalive': this.input.handleHeartbeat(c.seq); return;
       case 'retransmit_failed': this.input.handleRetransmitFailed(c.seq); return;
-      case 'cumulative_ack': this.output?.handleAck(cmd.sender, c.seq); return;
+      case 'cumulative_ack': this.output?.handleAck(cmd.sender, c.seq); this.drain(); return;
       case 'nack': this.output?.handleNack(cmd.sender, c.seqs); return;
       default: return;
     }
@@ -702,19 +722,19 @@ export class CloneStore extends Store {
     this.master = master;
     this.input.reset();
     // Install the snapshot before the handshake, which may replay buffered events onto it.
-    const fresh = new Map<string, { key: BrokerData; value: BrokerData }>();
-    for (const [key, value] of state) fresh.set(keyOf(key), { key, value });
+    const fresh = new KeyedMap<{ readonly key: BrokerData; readonly value: BrokerData }>();
+    for (const [key, value] of state) fresh.set({ key, value });
     const publisher = master.toString();
     if (this.observed) {
-      for (const [k, old] of this.map) if (!fresh.has(k)) this.emit({ type: 'erase', store: this.name, key: old.key, publisher });
-      for (const [k, e] of fresh) {
-        const old = this.map.get(k);
+      for (const old of this.map.values()) if (!fresh.has(old.key)) this.emit({ type: 'erase', store: this.name, key: old.key, publisher });
+      for (const e of fresh.values()) {
+        const old = this.map.get(e.key);
         if (!old) this.emit({ type: 'insert', store: this.name, key: e.key, value: e.value, publisher });
         else if (keyOf(old.value) !== keyOf(e.value)) this.emit({ type: 'update', store: this.name, key: e.key, oldValue: old.value, value: e.value, publisher });
       }
     }
     this.map.clear();
-    for (const [k, e] of fresh) this.map.set(k, e);
+    for (const e of fresh.values()) this.map.set(e);
     this.input.handleHandshake(offset, heartbeatInterval);
     this.everSynced = true;
     this.lostAt = undefined;
@@ -741,15 +761,14 @@ export class CloneStore extends Store {
     this.output = out;
     out.add(master);
     const now = Date.now();
-    const pending = this.stalled;
-    this.stalled = [];
-    for (const s of pending) {
-      if (this.bufferMs > 0 && now - s.at > this.bufferMs) { this.droppedWrites++; continue; }
-      this.forward(s.content);
+    const before = this.stalled.length;
+    if (this.bufferMs > 0) this.stalled = this.stalled.filter((s) => now - s.at <= this.bufferMs);
+    const dropped = before - this.stalled.length;
+    if (dropped > 0) {
+      this.droppedWrites += dropped;
+      this.host.error('stale_data', `store ${this.name}: dropped ${dropped} writes older than mutation_buffer_interval (${this.bufferMs / 1000} s) while no master was reachable`);
     }
-    if (this.droppedWrites > 0 && pending.length > 0) {
-      this.host.error('stale_data', `store ${this.name}: dropped ${this.droppedWrites} writes older than mutation_buffer_interval (${this.bufferMs / 1000} s) while no master was reachable`);
-    }
+    this.drain();
     const waiters = this.syncWaiters;
     this.syncWaiters = [];
     for (const w of waiters) w();
@@ -761,9 +780,23 @@ export class CloneStore extends Store {
     out.produce((seq) => encodeCommand({ seq, sender: this.id, receiver: master, content }));
   }
 
+  /**
+   * Forwards queued writes while fewer than WRITE_WINDOW are unacked. The window bounds
+   * what is in flight towards the master, and so the master's echo towards us: two
+   * endpoints that both fill their sockets would otherwise each stop reading the other.
+   */
+  private drain(): void {
+    const out = this.output;
+    if (!out || this.lostAt !== undefined) return;
+    let n = 0;
+    while (n < this.stalled.length && out.buf.length < WRITE_WINDOW) this.forward(this.stalled[n++]!.content);
+    if (n > 0) this.stalled.splice(0, n);
+  }
+
   protected write(content: Action): void {
     if (this.closed) throw new Error(`store ${this.name} is closed`);
-    if (this.output && this.lostAt === undefined) { this.forward(content); return; }
+    if (this.output && this.lostAt === undefined && this.stalled.length === 0 && this.output.buf.length < WRITE_WINDOW) { this.forward(content); return; }
+    if (this.output && this.lostAt === undefined) { this.stalled.push({ content, at: Date.now() }); return; }
     if (this.everSynced && this.bufferMs <= 0) {
       throw new StaleDataError(`store ${this.name}: no master is reachable and mutation_buffer_interval is ${this.bufferMs / 1000} s, so the write is refused`);
     }
@@ -773,9 +806,8 @@ export class CloneStore extends Store {
   private apply(c: Action): void {
     switch (c.type) {
       case 'put': {
-        const k = keyOf(c.key);
-        const old = this.map.get(k);
-        this.map.set(k, { key: c.key, value: c.value });
+        const old = this.map.get(c.key);
+        this.map.set({ key: c.key, value: c.value });
         if (!this.observed) return;
         const ex = c.expiry !== undefined ? { expiry: c.expiry } : {};
         if (old) this.emit({ type: 'update', store: this.name, key: c.key, oldValue: old.value, value: c.value, ...ex, publisher: pub(c.publisher) });
@@ -783,7 +815,7 @@ export class CloneStore extends Store {
         return;
       }
       case 'erase': case 'expire':
-        if (this.map.delete(keyOf(c.key))) this.emit({ type: c.type, store: this.name, key: c.key, publisher: pub(c.publisher) });
+        if (this.map.delete(c.key)) this.emit({ type: c.type, store: this.name, key: c.key, publisher: pub(c.publisher) });
         return;
       case 'clear':
         if (this.observed) for (const e of this.map.values()) this.emit({ type: 'erase', store: this.name, key: e.key, publisher: pub(c.publisher) });
@@ -814,6 +846,7 @@ export class CloneStore extends Store {
   }
 
   private check(): void {
+    if (this.lostAt === undefined) return;
     if (!this.stale) return;
     if (!this.everSynced) throw new StaleDataError(`store ${this.name}: the clone has not synchronised with a master yet (await awaitSync())`);
     throw new StaleDataError(`store ${this.name}: no master for ${((Date.now() - this.lostAt!) / 1000).toFixed(1)} s, longer than stale_interval (${this.staleMs / 1000} s)`);
@@ -821,12 +854,12 @@ export class CloneStore extends Store {
 
   get(key: StoreInput): BrokerData | undefined {
     this.check();
-    return this.map.get(keyOf(typeof key === 'object' ? key : toData(key)))?.value;
+    return this.map.get(typeof key === 'string' || typeof key === 'object' ? key : toData(key))?.value;
   }
 
   exists(key: StoreInput): boolean {
     this.check();
-    return this.map.has(keyOf(toData(key)));
+    return this.map.has(typeof key === 'string' || typeof key === 'object' ? key : toData(key));
   }
 
   keys(): BrokerData[] {

@@ -132,7 +132,12 @@ export class Endpoint {
     return c;
   }
 
-  /** Detaches a store (or all with no name). */
+  /** The store of that name attached to this endpoint, if any. */
+  attachedStore(name: string): MasterStore | CloneStore | undefined {
+    return this.stores.get(name);
+  }
+
+  /** Detaches a store. */
   detachStore(name: string): boolean {
     const s = this.stores.get(name);
     if (!s) return false;

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { Endpoint as BrokerEndpoint } from '../broker/endpoint.js';
+import type { CloneStore, MasterStore } from '../broker/store/store.js';
 import type { Endpoint, EndpointSpec } from '../data/component.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'expected HOST:PORT');
@@ -63,4 +64,11 @@ export const brokerEndpointSpec: EndpointSpec<typeof brokerEndpointOptions> = {
 export function brokerOf(endpoint: Endpoint | undefined, name: string): BrokerEndpoint {
   if (!(endpoint instanceof BrokerPipelineEndpoint)) throw new Error(`endpoint '${name}' is not a broker endpoint`);
   return endpoint.endpoint;
+}
+
+/** The store `name` on the endpoint: the one attached already (shared by the pipeline's nodes), or a new one. */
+export function storeOn(ep: BrokerEndpoint, name: string, attach: 'clone' | 'master', make: () => MasterStore | CloneStore): MasterStore | CloneStore {
+  const existing = ep.attachedStore(name);
+  if (existing && existing.role !== attach) throw new Error(`store '${name}' is attached to this endpoint as ${existing.role}, not as ${attach}`);
+  return existing ?? make();
 }

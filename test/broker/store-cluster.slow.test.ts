@@ -142,6 +142,8 @@ test('a master and two clones in separate processes: clone writes, local reads, 
   await master.ready;
   assert.equal((await c1.note()).done, true);
   for (const c of [c1, c2]) assert.ok((await c.ask({ op: 'sync', timeout: 20 })).ok);
+  // Clone 1 is idle once the new master acked every write it replayed.
+  assert.equal((await c1.ask({ op: 'idle', timeout: 30 }, 40_000)).ok, true, 'clone 1 got every write acknowledged');
   const state = await converged(master, [c1, c2], 30_000);
   const entries = JSON.parse(state) as [string, string][];
   // Every write of the stream is there: acknowledged ones from the file, the rest replayed by clone 1.

@@ -69,7 +69,6 @@ function expiryNs(e: number | BrokerData | undefined): bigint | undefined {
   return e.value;
 }
 
-const TRACE = process.env.STORE_TRACE ? (...a: unknown[]) => process.stderr.write(`${Date.now() % 100000} ${a.join(' ')}\n`) : () => {};
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 function randomObjectId(): bigint {
@@ -322,7 +321,17 @@ export class MasterStore extends Store {
       drop: (who) => { this.openHandshakes.delete(who.key); this.inputs.delete(who.key); },
       handshakeCompleted: (who) => { this.openHandshakes.delete(who.key); },
     }, (h) => h.key, this.channelTiming);
+    // A lost peering takes the clones and writers behind it along (Broker waits for their timeout).
+    const statuses = host.makeStatusSubscriber();
+    statuses.subscribe((st) => {
+      if (st.type !== 'status' || (st.code !== 'peer_lost' && st.code !== 'peer_removed')) return;
+      for (const p of [...this.output.paths.values()]) if (String(p.hdl.endpoint) === st.peer.id) { this.output.remove(p.hdl); this.openHandshakes.delete(p.key); }
+      for (const [k, i] of [...this.inputs]) if (String(i.producer.endpoint) === st.peer.id) this.inputs.delete(k);
+    });
+    this.statuses = statuses;
   }
+
+  private readonly statuses: { close(): void };
 
   /** Clones attached (consumers of the master's channel). */
   get clones(): number {
@@ -347,13 +356,11 @@ export class MasterStore extends Store {
     const c = cmd.content;
     const input = this.inputs.get(cmd.sender.key);
     if (isAction(c)) {
-      if (!input || cmd.seq % 500n === 0n) TRACE('action', cmd.sender, cmd.seq, !!input, input?.consumer.nextSeq);
       input?.consumer.handleEvent(cmd.seq, cmd);
       return;
     }
     switch (c.type) {
       case 'attach_writer': {
-        TRACE('attach_writer', cmd.sender, !!input);
         if (input) return; // repeated handshake
         let sinceAck = 0;
         let ackScheduled = false;
@@ -525,6 +532,7 @@ export class MasterStore extends Store {
   }
 
   protected override onClose(): void {
+    (this.statuses as { close(): void } | undefined)?.close();
     // Undefined when the backend failed to open in the constructor.
     (this.backend as Backend | undefined)?.close();
   }
@@ -650,7 +658,6 @@ export class CloneStore extends Store {
 
   /** Asks whichever master there is to attach us: NACK 0, broadcast on the master topic. */
   private attach(): void {
-    TRACE('attach', this.name);
     this.lastAttach = Date.now();
     this.host.sendCommand(this.masterTopic, encodeCommand({ seq: 0n, sender: this.id, receiver: EntityId.nil, content: { type: 'nack', seqs: [0n] } }));
   }
@@ -666,7 +673,6 @@ export class CloneStore extends Store {
    * and a new writer rather than a confusing continuation of old channels.
    */
   private lose(): void {
-    TRACE('lose', this.name, this.lostAt);
     if (this.lostAt === undefined) this.lostAt = Date.now();
     this._id = new EntityId(this.host.id, randomObjectId());
     this.input.reset();
@@ -717,7 +723,6 @@ export class CloneStore extends Store {
 
   /** Takes a master's snapshot: events for what changed, then writes made meanwhile go to it. */
   private sync(master: EntityId, offset: bigint, heartbeatInterval: number, state: readonly (readonly [BrokerData, BrokerData])[]): void {
-    TRACE('sync', this.name, state.length, this.stalled.length, this.output?.buf.length);
     this.requeue();
     this.master = master;
     this.input.reset();

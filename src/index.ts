@@ -42,3 +42,5 @@ export type { DataMessage } from './broker/message.js';
 export { broker, ZeekEvent } from './broker/index.js';
 export type { BrokerData } from './broker/data.js';
 export { encodeData, decodeData, dataToJson, parseData, toBroker, fromBroker, BrokerFormatError, BrokerJsonError, BrokerConversionError } from './broker/index.js';
+export { MasterStore, CloneStore, StaleDataError } from './broker/index.js';
+export type { Store as BrokerStore, StoreEvent, StoreInput, MasterOptions, CloneOptions, StoreTiming, SqliteOptions } from './broker/index.js';

@@ -11,3 +11,6 @@ export { DataMessage } from './message.js';
 export { Endpoint } from './endpoint.js';
 export type { EndpointOptions, PeerInfo, StatusCode, StatusEvent } from './endpoint.js';
 export { Subscriber } from './subscriber.js';
+export { MasterStore, CloneStore, StaleDataError } from './store/store.js';
+export type { Store, StoreEvent, StoreInput, MasterOptions, CloneOptions, StoreTiming } from './store/store.js';
+export type { SqliteOptions } from './store/sqlite.js';

@@ -36,7 +36,8 @@ export type { ComponentSpec, SourceSpec, OperatorSpec, SinkSpec, Sink, EndpointS
 // Broker: endpoints that speak Zeek's WebSocket API v1, Broker's values and Zeek events.
 // (`BrokerEndpoint` is Broker's `Endpoint`; `Endpoint` above is a pipeline's shared resource.)
 export { Endpoint as BrokerEndpoint } from './broker/index.js';
-export type { EndpointOptions as BrokerEndpointOptions, PeerInfo, PeerWebSocketOptions, StatusCode, StatusEvent } from './broker/endpoint.js';
+export type { EndpointOptions as BrokerEndpointOptions, PeerInfo, PeerOptions as BrokerPeerOptions, PeerWebSocketOptions, OverflowOptions, PeerStats, EndpointStats as BrokerEndpointStats, StatusCode, StatusEvent } from './broker/endpoint.js';
+export type { OverflowPolicy } from './broker/flow.js';
 export type { Subscriber as BrokerSubscriber } from './broker/subscriber.js';
 export type { DataMessage } from './broker/message.js';
 export { broker, ZeekEvent } from './broker/index.js';

@@ -3,8 +3,9 @@
 // (server and client of Zeek's WebSocket API v1), forwarding, and lossless flow control.
 
 import type { BrokerData } from './data.js';
-import { Gate } from './flow.js';
-import { DataMessage } from './message.js';
+import { DuplicateFilter } from './dedup.js';
+import { DEFAULT_PEER_BUFFER, Gate, HeldMessages, type OverflowPolicy } from './flow.js';
+import { DataMessage, type MessageId } from './message.js';
 import { Subscriber } from './subscriber.js';
 import { checkTopic, extendFilter, isInternal, matches } from './topics.js';
 import net from 'node:net';
@@ -30,10 +31,50 @@ export interface PeerInfo {
   readonly port: number;
 }
 
-/** What a status subscriber yields: a status change, or an error with Broker's code name. */
+/**
+ * What a status subscriber yields: a status change, an error with Broker's code name, or an
+ * overflow of a peer whose policy is not `block`: `messages_dropped` (drop_oldest; at the
+ * first drop, then at most once a second, `dropped` the total so far) or
+ * `backpressure_overflow` (disconnect, just before the peer is lost; Broker's reason).
+ */
 export type StatusEvent =
   | { readonly type: 'status'; readonly code: StatusCode; readonly peer: PeerInfo; readonly message: string }
-  | { readonly type: 'error'; readonly code: ErrorCode; readonly peer?: PeerInfo; readonly message: string };
+  | { readonly type: 'error'; readonly code: ErrorCode; readonly peer?: PeerInfo; readonly message: string }
+  | { readonly type: 'overflow'; readonly code: 'messages_dropped' | 'backpressure_overflow'; readonly peer: PeerInfo; readonly dropped: number; readonly message: string };
+
+/** How each peer's output handles a socket that cannot drain. */
+export interface OverflowOptions {
+  /** `block` (default: backpressure, nothing lost), `drop_oldest` or `disconnect` (Broker's choices). */
+  readonly overflow?: OverflowPolicy;
+  /** Messages held for a peer under drop_oldest or disconnect before they apply (default 2048, as Broker). */
+  readonly bufferSize?: number;
+}
+
+/** A peer's counters, as `stats()` lists them. */
+export interface PeerStats extends PeerInfo {
+  readonly overflow: OverflowPolicy;
+  /** Messages held now, waiting for the socket. */
+  readonly queued: number;
+  /** Messages dropped for this peer (drop_oldest, or held when disconnect ended it). */
+  readonly dropped: number;
+  /** Native peers: whether the Vastflow extension (message ids, duplicate suppression) is on. */
+  readonly extended?: boolean;
+}
+
+/** An endpoint's counters. */
+export interface EndpointStats {
+  /** Copies of a message that arrived again over another path (extension peers), dropped. */
+  readonly duplicates: number;
+  /** Copies older than the duplicate window, dropped. */
+  readonly stale: number;
+  /** Messages not forwarded further because their TTL ran out. */
+  readonly expired: number;
+  /** Messages dropped by peers' overflow policies, over the endpoint's life. */
+  readonly dropped: number;
+  /** Peers disconnected by the `disconnect` policy. */
+  readonly overflowDisconnects: number;
+  readonly peers: readonly PeerStats[];
+}
 
 export interface EndpointOptions {
   /** This endpoint's id (a UUID); a random version-4 UUID by default. */
@@ -42,9 +83,15 @@ export interface EndpointOptions {
   readonly queueSize?: number;
   /** Largest WebSocket message or native frame accepted, in bytes (default 16 MiB); larger ones close that connection. */
   readonly maxMessageSize?: number;
+  /** The default overflow policy of peers that do not set their own (`block`). */
+  readonly overflow?: OverflowPolicy;
+  /** The default peer buffer for drop_oldest and disconnect (2048 messages). */
+  readonly bufferSize?: number;
+  /** Message ids remembered per publisher to drop duplicates in rings and meshes (default 262144). */
+  readonly duplicateWindow?: number;
 }
 
-export interface PeerOptions {
+export interface PeerOptions extends OverflowOptions {
   /**
    * Seconds between attempts while the peer cannot be reached, and the longest pause
    * between reconnects after the connection is lost (backoff from 0.1 s doubles up to it).
@@ -60,9 +107,13 @@ export interface Link {
   readonly filter: readonly string[];
   send(msg: DataMessage): void;
   close(): Promise<void>;
+  readonly overflow: OverflowPolicy;
+  readonly dropped: number;
+  readonly queued: number;
+  readonly extended?: boolean;
 }
 
-export interface PeerWebSocketOptions {
+export interface PeerWebSocketOptions extends OverflowOptions {
   /** Retry interval in seconds while the server cannot be reached (0 fails at once; default 0). */
   readonly retry?: number;
   /** Give up after this many seconds of retrying (default: keep trying until shutdown). */
@@ -89,11 +140,35 @@ export class Endpoint {
   private readonly stores = new Map<string, MasterStore | CloneStore>();
   private stopped = false;
   private readonly pending = new Set<AbortController>();
+  private readonly overflowDefaults: Required<OverflowOptions>;
+  private readonly seen: DuplicateFilter;
+  /** Ids of messages that enter the mesh here: a random epoch per run, then a counter. */
+  private epoch = randomEpoch();
+  private seq = 0;
+  private readonly counters = { duplicates: 0, stale: 0, expired: 0, dropped: 0, overflowDisconnects: 0 };
+  private readonly lastDropReport = new Map<Link, number>();
 
   constructor(options: EndpointOptions = {}) {
     this.id = options.id ? EndpointId.parse(options.id) : EndpointId.random();
     this.queueSize = options.queueSize ?? 1024;
     this.maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
+    this.overflowDefaults = this.overflowOf(options, { overflow: 'block', bufferSize: DEFAULT_PEER_BUFFER });
+    this.seen = new DuplicateFilter(options.duplicateWindow ?? 1 << 18);
+  }
+
+  /** The overflow settings of `o`, checked, falling back to `defaults`. */
+  overflowOf(o: OverflowOptions, defaults: Required<OverflowOptions> = this.overflowDefaults): Required<OverflowOptions> {
+    const r = { overflow: o.overflow ?? defaults.overflow, bufferSize: o.bufferSize ?? defaults.bufferSize };
+    new HeldMessages(r.overflow, r.bufferSize); // throws a clear error for a bad policy or size
+    return r;
+  }
+
+  /** Counters: duplicates dropped, TTL expiries, overflow drops and disconnects, per peer. */
+  stats(): EndpointStats {
+    return {
+      ...this.counters,
+      peers: [...this.links].map((l) => ({ ...l.info, overflow: l.overflow, queued: l.queued, dropped: l.dropped, ...(l.extended === undefined ? {} : { extended: l.extended }) })),
+    };
   }
 
   get isShutDown(): boolean {
@@ -243,10 +318,14 @@ export class Endpoint {
     for (const p of this.native.values()) p.sendRoutingUpdate(f);
   }
 
-  /** Accepts native Broker peers on host:port (port 0 picks one). Returns the port. */
-  async listen(host = '127.0.0.1', port = 0): Promise<number> {
+  /**
+   * Accepts native Broker peers on host:port (port 0 picks one). Returns the port. The
+   * overflow options apply to every peer accepted here.
+   */
+  async listen(host = '127.0.0.1', port = 0, options: OverflowOptions = {}): Promise<number> {
     this.checkOpen('listen');
-    const server = net.createServer((socket) => { this.adopt(socket, true); });
+    const overflow = this.overflowOf(options);
+    const server = net.createServer((socket) => { this.adopt(socket, true, overflow); });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(new Error(`cannot listen for Broker peers on ${host}:${port}: ${e.message}`)));
       server.listen(port, host, () => resolve());
@@ -264,11 +343,12 @@ export class Endpoint {
   async peer(host: string, port: number, options: PeerOptions = {}): Promise<PeerInfo> {
     this.checkOpen('peer');
     const retry = options.retry ?? 0;
+    const overflow = this.overflowOf(options);
     const key = `${host}:${port}`;
     this.wanted.add(key);
     for (let delay = Math.min(0.1, retry || 0.1); ; delay = Math.min(delay * 2, retry)) {
       try {
-        return await this.connectNative(host, port, retry);
+        return await this.connectNative(host, port, retry, overflow);
       } catch (e) {
         if (retry <= 0 || this.stopped || !this.wanted.has(key)) { this.wanted.delete(key); throw e; }
         await this.sleep(delay);
@@ -286,7 +366,7 @@ export class Endpoint {
     });
   }
 
-  private async connectNative(host: string, port: number, retry: number): Promise<PeerInfo> {
+  private async connectNative(host: string, port: number, retry: number, overflow: Required<OverflowOptions>): Promise<PeerInfo> {
     let socket: net.Socket;
     try {
       socket = await dial(host, port);
@@ -296,7 +376,7 @@ export class Endpoint {
     }
     return new Promise<PeerInfo>((resolve, reject) => {
       let peered = false;
-      this.adopt(socket, false, {
+      this.adopt(socket, false, overflow, {
         address: host, port,
         peered: (p) => { peered = true; resolve(p.info); },
         gone: (removed, reason) => {
@@ -306,23 +386,23 @@ export class Endpoint {
             return;
           }
           const key = `${host}:${port}`;
-          if (!removed && retry > 0 && !this.stopped && this.wanted.has(key)) void this.reconnect(host, port, retry);
+          if (!removed && retry > 0 && !this.stopped && this.wanted.has(key)) void this.reconnect(host, port, retry, overflow);
         },
       });
     });
   }
 
-  private async reconnect(host: string, port: number, retry: number): Promise<void> {
+  private async reconnect(host: string, port: number, retry: number, overflow: Required<OverflowOptions>): Promise<void> {
     try {
-      await this.peer(host, port, { retry });
+      await this.peer(host, port, { retry, ...overflow });
     } catch {
       // Gave up (shutdown or unpeer): nothing left to do.
     }
   }
 
-  private adopt(socket: net.Socket, acceptor: boolean, out?: { address: string; port: number; peered(p: NativePeer): void; gone(removed: boolean, reason: string): void }): void {
+  private adopt(socket: net.Socket, acceptor: boolean, overflow: Required<OverflowOptions>, out?: { address: string; port: number; peered(p: NativePeer): void; gone(removed: boolean, reason: string): void }): void {
     if (this.stopped) { socket.destroy(); return; }
-    const peer = new NativePeer(this, socket, acceptor, { maxFrameSize: this.maxMessageSize },
+    const peer = new NativePeer(this, socket, acceptor, { maxFrameSize: this.maxMessageSize, ...overflow },
       (p) => {
         if (out) p.info = { ...p.info, address: out.address, port: out.port };
         this.gate.addInput(p);
@@ -354,9 +434,9 @@ export class Endpoint {
    * Accepts WebSocket clients (Zeek's WebSocket API v1 at `/v1/messages/json`) on
    * host:port; port 0 picks a free one. Returns the port.
    */
-  async listenWebSocket(host = '127.0.0.1', port = 0): Promise<number> {
+  async listenWebSocket(host = '127.0.0.1', port = 0, options: OverflowOptions = {}): Promise<number> {
     this.checkOpen('listenWebSocket');
-    const l = await listenWebSocket(this, host, port);
+    const l = await listenWebSocket(this, host, port, this.overflowOf(options));
     this.listeners.add(l);
     return l.port;
   }
@@ -367,13 +447,14 @@ export class Endpoint {
    */
   async peerWebSocket(url: string, options: PeerWebSocketOptions = {}): Promise<PeerInfo> {
     this.checkOpen('peerWebSocket');
+    const overflow = this.overflowOf(options);
     const abort = new AbortController();
     this.pending.add(abort);
     try {
       const started = Date.now();
       for (;;) {
         try {
-          const link = await connectWebSocket(this, url, abort.signal);
+          const link = await connectWebSocket(this, url, abort.signal, overflow);
           return link.info;
         } catch (e) {
           const retry = options.retry ?? 0;
@@ -423,9 +504,20 @@ export class Endpoint {
 
   // ---- used by the connection modules ----------------------------------------------
 
-  /** Delivers a message to local subscribers and to every link that wants it but `from`. */
+  /**
+   * Delivers a message to local subscribers and to every link that wants it but `from`
+   * (never back to the last hop). A message with an id (from an extension peer) that was
+   * seen before is dropped; one without gets its id here, where it enters the mesh. A
+   * message forwarded by a peer goes on with one hop less, and not at all at zero.
+   */
   route(msg: DataMessage, from?: Link): void {
     if (isInternal(msg.topic)) return;
+    if (msg.id) {
+      const seen = msg.id.publisher.equals(this.id) ? 'duplicate' : this.seen.check(msg.id);
+      if (seen !== 'new') { this.counters[seen === 'duplicate' ? 'duplicates' : 'stale']++; return; }
+    } else {
+      msg.id = this.nextId();
+    }
     let checked = from === undefined;
     for (const [sub, topics] of this.subscribers) {
       if (!matches(topics, msg.topic)) continue;
@@ -443,7 +535,43 @@ export class Endpoint {
       }
       sub.deliver(msg);
     }
-    for (const link of this.links) if (link !== from && matches(link.filter, msg.topic)) link.send(msg);
+    const forwardable = (msg.origin?.ttl ?? DEFAULT_TTL + 1) > 1;
+    for (const link of this.links) {
+      if (link === from || !matches(link.filter, msg.topic)) continue;
+      if (!forwardable) { this.counters.expired++; return; }
+      link.send(msg);
+    }
+  }
+
+  private nextId(): MessageId {
+    if (this.seq === 0xffffffff) { this.epoch = randomEpoch(); this.seq = 0; }
+    return { publisher: this.id, epoch: this.epoch, seq: this.seq++ };
+  }
+
+  /** A non-blocking peer dropped messages or is being disconnected for overflow. */
+  overflowed(link: Link, code: 'messages_dropped' | 'backpressure_overflow', dropped: number): void {
+    const where = `${link.info.kind} peer ${link.info.id || `${link.info.address}:${link.info.port}`}`;
+    if (code === 'backpressure_overflow') {
+      this.counters.overflowDisconnects++;
+      this.counters.dropped += dropped - (this.reportedDrops.get(link) ?? 0);
+      this.reportedDrops.delete(link);
+      this.lastDropReport.delete(link);
+      this.overflowEvent(link, code, dropped, `disconnecting ${where}: backpressure_overflow, its buffer of messages is full (${dropped} messages dropped)`);
+      return;
+    }
+    this.counters.dropped++;
+    this.reportedDrops.set(link, dropped);
+    const now = Date.now();
+    const last = this.lastDropReport.get(link);
+    if (last !== undefined && now - last < 1000) return;
+    this.lastDropReport.set(link, now);
+    this.overflowEvent(link, code, dropped, `dropping the oldest messages for ${where}: its socket does not drain (${dropped} dropped so far)`);
+  }
+
+  private readonly reportedDrops = new Map<Link, number>();
+
+  private overflowEvent(link: Link, code: 'messages_dropped' | 'backpressure_overflow', dropped: number, message: string): void {
+    for (const s of this.statusSubscribers) s.deliver({ type: 'overflow', code, peer: link.info, dropped, message });
   }
 
   addLink(link: Link): void {
@@ -454,6 +582,8 @@ export class Endpoint {
   /** A link went away: `removed` when we or they closed it on purpose, else lost. */
   removeLink(link: Link, removed: boolean): void {
     if (!this.links.delete(link)) return;
+    this.lastDropReport.delete(link);
+    this.reportedDrops.delete(link);
     this.gate.unblock(link);
     const how = removed ? 'peer_removed' : 'peer_lost';
     this.status(how, link.info, `${removed ? 'removed' : 'lost'} peer ${link.info.id} (${link.info.kind} ${link.info.address}:${link.info.port})`);
@@ -472,6 +602,10 @@ export class Endpoint {
   private checkOpen(what: string): void {
     if (this.stopped) throw new Error(`${what}: the endpoint has shut down`);
   }
+}
+
+function randomEpoch(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!;
 }
 
 function retryable(e: unknown): boolean {

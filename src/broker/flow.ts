@@ -47,3 +47,59 @@ export class Gate {
     return this.open ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
 }
+
+/**
+ * What a peer's output does when its socket cannot drain: `block` (the default) closes the
+ * gate, so inputs pause and nothing is lost; `drop_oldest` and `disconnect` keep the gate
+ * open and hold up to a buffer of messages, then drop the oldest or end the connection
+ * (Broker's `peer-overflow-policy` choices).
+ */
+export type OverflowPolicy = 'block' | 'drop_oldest' | 'disconnect';
+export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['block', 'drop_oldest', 'disconnect'];
+
+/** Broker's default peer buffer, in messages. */
+export const DEFAULT_PEER_BUFFER = 2048;
+
+/** The messages a non-blocking output holds while its socket cannot take them. */
+export class HeldMessages<T> {
+  private items: T[] = [];
+  private head = 0;
+  /** Messages dropped over the connection's life (drop_oldest, or discarded by disconnect). */
+  dropped = 0;
+
+  constructor(readonly policy: OverflowPolicy, readonly capacity: number) {
+    if (!OVERFLOW_POLICIES.includes(policy)) throw new Error(`overflow policy '${String(policy)}' is not one of ${OVERFLOW_POLICIES.join(', ')}`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`a peer buffer of ${capacity} messages is not a positive integer`);
+  }
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Holds `item`; 'dropped' when the oldest gave way, 'overflow' when the buffer is past full under `disconnect`. */
+  push(item: T): 'held' | 'dropped' | 'overflow' {
+    this.items.push(item);
+    if (this.length <= this.capacity) return 'held';
+    if (this.policy === 'drop_oldest') {
+      this.shift();
+      this.dropped++;
+      return 'dropped';
+    }
+    return 'overflow';
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    this.items[this.head++] = undefined as T;
+    if (this.head > 1024 && this.head * 2 > this.items.length) { this.items.splice(0, this.head); this.head = 0; }
+    return item;
+  }
+
+  /** Drops everything held (the connection ends); counts it. */
+  discard(): void {
+    this.dropped += this.length;
+    this.items = [];
+    this.head = 0;
+  }
+}

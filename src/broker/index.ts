@@ -9,7 +9,8 @@ export { toBroker, fromBroker, inferType, BrokerConversionError } from './conver
 export { ZeekEvent } from './zeek.js';
 export { DataMessage } from './message.js';
 export { Endpoint } from './endpoint.js';
-export type { EndpointOptions, PeerInfo, StatusCode, StatusEvent } from './endpoint.js';
+export type { EndpointOptions, EndpointStats, OverflowOptions, PeerInfo, PeerOptions, PeerStats, StatusCode, StatusEvent } from './endpoint.js';
+export type { OverflowPolicy } from './flow.js';
 export { Subscriber } from './subscriber.js';
 export { MasterStore, CloneStore, StaleDataError } from './store/store.js';
 export type { Store, StoreEvent, StoreInput, MasterOptions, CloneOptions, StoreTiming } from './store/store.js';

@@ -7,15 +7,29 @@ import type { BrokerData } from './data.js';
 import type { EndpointId } from './wire.js';
 import { ZeekEvent } from './zeek.js';
 
-/** Where a message came from on a native peering: its publisher and remaining hops. */
+/** Where a message came from on a native peering: the envelope's sender and remaining hops. */
 export interface Origin {
+  /** The publisher on an extension peering; the last hop on a Broker (version 1) peering. */
   readonly sender: EndpointId;
   readonly ttl: number;
+}
+
+/**
+ * A message's identity across a mesh of Vastflow endpoints: the endpoint that first routed
+ * it (its publisher, or the endpoint where it entered from a Broker peer or a WebSocket
+ * client), that endpoint's epoch (random per run) and its sequence number there.
+ */
+export interface MessageId {
+  readonly publisher: EndpointId;
+  readonly epoch: number;
+  readonly seq: number;
 }
 
 export class DataMessage {
   #data: BrokerData | undefined;
   #bytes: Uint8Array | undefined;
+  /** Set by the endpoint that first routes the message (or read from an extension envelope). */
+  id: MessageId | undefined;
 
   private constructor(readonly topic: string, data: BrokerData | undefined, bytes: Uint8Array | undefined, readonly origin?: Origin) {
     this.#data = data;
@@ -27,8 +41,10 @@ export class DataMessage {
   }
 
   /** From the binary encoding of the value (checked on first use of `data`). */
-  static fromBytes(topic: string, bytes: Uint8Array, origin?: Origin): DataMessage {
-    return new DataMessage(topic, undefined, bytes, origin);
+  static fromBytes(topic: string, bytes: Uint8Array, origin?: Origin, id?: MessageId): DataMessage {
+    const m = new DataMessage(topic, undefined, bytes, origin);
+    m.id = id;
+    return m;
   }
 
   get data(): BrokerData {

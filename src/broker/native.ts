@@ -1,15 +1,17 @@
 // Native Broker peering over TCP (Broker 2.x, protocol version 1): the handshake
 // (probe/hello/version_select/syn/syn-ack/ack, the smaller id originates), then envelopes:
 // data routed by topic, routing updates, ping/pong, BYE to unpeer. One connection each.
+// Two Vastflow endpoints select EXTENSION_VERSION instead, whose data envelopes carry
+// message ids; a Broker peer only ever sees version 1 selected.
 
 import net from 'node:net';
 import { ByteReader, ByteWriter } from './bin.js';
 import type { Endpoint, Link, PeerInfo } from './endpoint.js';
-import type { Input } from './flow.js';
+import { HeldMessages, type Input, type OverflowPolicy } from './flow.js';
 import { FrameReader } from './framing.js';
 import { DataMessage } from './message.js';
 import {
-  DEFAULT_TTL, EndpointId, MAGIC, PROTOCOL_VERSION, RESERVED_TOPIC, decodeEnvelope, decodeHandshake, encodeHandshake, errorCode,
+  DEFAULT_TTL, EXTENSION_VERSION, EndpointId, MAGIC, MESSAGE_ID_BYTES, PROTOCOL_VERSION, RESERVED_TOPIC, decodeEnvelope, decodeHandshake, encodeHandshake, errorCode,
   readFilter, writeEnvelope, writeFilter, ERROR_CODES, type ErrorCode, type HandshakeMessage,
 } from './wire.js';
 
@@ -21,7 +23,14 @@ const FLUSH_BYTES = 256 * 1024;
 export interface NativeOptions {
   /** Largest frame accepted; a larger length closes the connection (default 16 MiB). */
   readonly maxFrameSize: number;
+  /** What happens when the socket cannot drain (see OverflowPolicy). */
+  readonly overflow: OverflowPolicy;
+  /** Messages held for the peer under drop_oldest and disconnect. */
+  readonly bufferSize: number;
 }
+
+/** True if a hello's version range [min, max] contains `v`. */
+const offers = (min: number, max: number, v: number) => min <= v && v <= max;
 
 /**
  * One TCP connection to a Broker peer. Before the handshake completes it is not a link;
@@ -39,6 +48,13 @@ export class NativePeer implements Link, Input {
   private removing = false;
   private added = false;
   private readonly closed: Promise<void>;
+  /** The selected protocol version, once known. */
+  private version = PROTOCOL_VERSION;
+  /** Whether our hello offered the extension (a hello that mirrors Broker's offers 1 only). */
+  private offeredExtension = true;
+  private readonly held: HeldMessages<DataMessage>;
+  /** Set once `disconnect` gave up on the peer: nothing more is sent. */
+  private cut = false;
   info: PeerInfo;
 
   constructor(
@@ -50,12 +66,13 @@ export class NativePeer implements Link, Input {
     private readonly onGone: (p: NativePeer, removed: boolean, reason: string) => void,
   ) {
     this.frames = new FrameReader(options.maxFrameSize);
+    this.held = new HeldMessages(options.overflow, options.bufferSize);
     this.info = { id: '', kind: 'native', address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
     this.state = acceptor ? 'await_hello' : 'await_hello_or_version_select';
     socket.setNoDelay(true);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => { this.writable = true; this.endpoint.gate.unblock(this); });
+    socket.on('drain', () => this.onDrain());
     socket.on('error', () => { /* reported through 'close' */ });
     socket.on('close', () => this.onClose());
     // The acceptor speaks first with a probe; the connector introduces itself.
@@ -71,6 +88,25 @@ export class NativePeer implements Link, Input {
     return this.remoteId;
   }
 
+  get overflow(): OverflowPolicy {
+    return this.held.policy;
+  }
+
+  /** Messages dropped for this peer (drop_oldest, or held when disconnect ended it). */
+  get dropped(): number {
+    return this.held.dropped;
+  }
+
+  /** Messages held for this peer while its socket cannot drain. */
+  get queued(): number {
+    return this.held.length;
+  }
+
+  /** Whether the peer speaks the Vastflow extension (message ids) rather than plain Broker. */
+  get extended(): boolean {
+    return this.version === EXTENSION_VERSION;
+  }
+
   // ---- sending -------------------------------------------------------------------------
 
   private sendHandshake(m: HandshakeMessage): void {
@@ -81,7 +117,8 @@ export class NativePeer implements Link, Input {
   }
 
   private sendHello(): void {
-    this.sendHandshake({ type: 'hello', magic: MAGIC, sender: this.endpoint.id, minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION });
+    const maxVersion = this.offeredExtension ? EXTENSION_VERSION : PROTOCOL_VERSION;
+    this.sendHandshake({ type: 'hello', magic: MAGIC, sender: this.endpoint.id, minVersion: PROTOCOL_VERSION, maxVersion });
   }
 
   private drop(code: ErrorCode, description: string): void {
@@ -89,21 +126,56 @@ export class NativePeer implements Link, Input {
     this.fail(code, description, false);
   }
 
-  private envelope(type: 'data' | 'command' | 'routing_update' | 'ping' | 'pong', topic: string, payload: Uint8Array, sender = this.endpoint.id, ttl = DEFAULT_TTL, receiver?: EndpointId): void {
+  private envelope(type: 'data' | 'command' | 'routing_update' | 'ping' | 'pong', topic: string, payload: Uint8Array, sender = this.endpoint.id, ttl = DEFAULT_TTL, epoch?: number, seq?: number, to?: EndpointId): void {
     const start = this.out.pos;
     this.out.u32(0);
-    writeEnvelope(this.out, { sender, receiver: receiver ?? (type === 'data' ? EndpointId.nil : this.remoteId ?? EndpointId.nil), type, ttl, topic, payload });
+    const receiver = to ?? (type === 'data' ? EndpointId.nil : this.remoteId ?? EndpointId.nil);
+    writeEnvelope(this.out, { sender, receiver, type, ttl, topic, payload }, epoch === undefined ? undefined : [epoch, seq!]);
     this.out.view.setUint32(start, this.out.pos - start - 4);
     this.schedule();
   }
 
-  /** Routes a data message to this peer (the endpoint checked the filter). */
+  /**
+   * Routes a data message to this peer (the endpoint checked the filter and the TTL, and
+   * gave the message its id). While the socket cannot drain, a `block` peer has closed the
+   * gate; the other policies hold the message, and drop or disconnect past the buffer.
+   */
   send(msg: DataMessage): void {
-    if (this.state !== 'peered' || this.removing) return;
-    const origin = msg.origin;
-    // A forwarded message keeps its publisher and loses one hop; at zero it stops here.
-    if (origin && origin.ttl <= 1) return;
-    this.envelope('data', msg.topic, msg.bytes, origin?.sender ?? this.endpoint.id, origin ? origin.ttl - 1 : DEFAULT_TTL);
+    if (this.state !== 'peered' || this.removing || this.cut) return;
+    if (!this.writable && this.held.policy !== 'block') {
+      const r = this.held.push(msg);
+      if (r === 'dropped') this.endpoint.overflowed(this, 'messages_dropped', this.held.dropped);
+      else if (r === 'overflow') this.overflowDisconnect();
+      return;
+    }
+    this.writeData(msg);
+  }
+
+  private writeData(msg: DataMessage): void {
+    const ttl = msg.origin ? msg.origin.ttl - 1 : DEFAULT_TTL;
+    if (this.version === EXTENSION_VERSION) {
+      // The sender stays the publisher, and the id lets every endpoint drop copies.
+      const id = msg.id!;
+      this.envelope('data', msg.topic, msg.bytes, id.publisher, ttl, id.epoch, id.seq);
+    } else {
+      // Broker's rule: the sender field names the last hop.
+      this.envelope('data', msg.topic, msg.bytes, this.endpoint.id, ttl);
+    }
+  }
+
+  private onDrain(): void {
+    this.writable = true;
+    for (let m = this.held.shift(); m !== undefined; m = this.writable ? this.held.shift() : undefined) this.writeData(m);
+    if (this.held.length > 0) return;
+    this.endpoint.gate.unblock(this);
+  }
+
+  private overflowDisconnect(): void {
+    const n = this.held.length;
+    this.held.discard();
+    this.endpoint.overflowed(this, 'backpressure_overflow', this.held.dropped);
+    this.cut = true;
+    this.fail('unspecified', `backpressure_overflow: ${n} messages waited for a socket that did not drain (buffer ${this.held.capacity})`, true);
   }
 
   get isPeered(): boolean {
@@ -113,7 +185,7 @@ export class NativePeer implements Link, Input {
   /** Sends a data store command envelope (the endpoint chose the receiver and checked the filter). */
   sendCommand(topic: string, payload: Uint8Array, sender: EndpointId, receiver: EndpointId, ttl: number): void {
     if (!this.isPeered) return;
-    this.envelope('command', topic, payload, sender, ttl, receiver);
+    this.envelope('command', topic, payload, sender, ttl, undefined, undefined, receiver);
   }
 
   /** Tells the peer our (grown) filter. */
@@ -136,9 +208,9 @@ export class NativePeer implements Link, Input {
     const bytes = this.out.take();
     this.out.pos = 0;
     if (!this.socket.write(bytes) && this.writable) {
-      // The kernel buffer is full: stop reading inputs until this socket drains.
+      // The kernel buffer is full: under `block`, stop reading inputs until this socket drains.
       this.writable = false;
-      this.endpoint.gate.block(this);
+      if (this.held.policy === 'block') this.endpoint.gate.block(this);
     }
   }
 
@@ -209,22 +281,28 @@ export class NativePeer implements Link, Input {
   }
 
   private onHello(sender: EndpointId, min: number, max: number): void {
-    if (min > PROTOCOL_VERSION || max < PROTOCOL_VERSION) { this.drop('peer_incompatible', 'unsupported versions offered'); return; }
+    const extension = offers(min, max, EXTENSION_VERSION);
+    if (!offers(min, max, PROTOCOL_VERSION) && !extension) { this.drop('peer_incompatible', 'unsupported versions offered'); return; }
     if (sender.equals(this.endpoint.id)) { this.drop('logic_error', 'peer has our own endpoint id'); return; }
     if (this.endpoint.id.compare(sender) < 0) {
-      // We have the smaller id: we originate.
+      // We have the smaller id: we originate, with the extension if both offer it.
       if (!this.claim(sender)) return;
-      this.sendHandshake({ type: 'version_select', magic: MAGIC, sender: this.endpoint.id, version: PROTOCOL_VERSION });
+      this.version = extension && this.offeredExtension ? EXTENSION_VERSION : PROTOCOL_VERSION;
+      this.sendHandshake({ type: 'version_select', magic: MAGIC, sender: this.endpoint.id, version: this.version });
       this.sendHandshake({ type: 'originator_syn', filter: this.endpoint.filter });
       this.state = 'await_resp_syn_ack';
     } else {
+      // Answering a hello, offer the extension only to a peer that offered it: a Broker
+      // sees exactly the hello another Broker would send.
+      if (this.acceptor) this.offeredExtension = extension;
       this.sendHello();
       this.state = 'await_version_select';
     }
   }
 
   private onVersionSelect(sender: EndpointId, version: number): void {
-    if (version !== PROTOCOL_VERSION) { this.drop('peer_incompatible', 'unsupported version selected'); return; }
+    if (version !== PROTOCOL_VERSION && !(version === EXTENSION_VERSION && this.offeredExtension)) { this.drop('peer_incompatible', 'unsupported version selected'); return; }
+    this.version = version;
     if (!this.claim(sender)) return;
     this.state = 'await_orig_syn';
   }
@@ -252,10 +330,18 @@ export class NativePeer implements Link, Input {
   private onEnvelope(body: Buffer): void {
     const e = decodeEnvelope(body);
     switch (e.type) {
-      case 'data':
+      case 'data': {
         // Copy the value's bytes out of the read buffer (it may hold many frames).
-        this.endpoint.route(DataMessage.fromBytes(e.topic, new Uint8Array(e.payload), { sender: e.sender, ttl: e.ttl }), this);
+        if (this.version !== EXTENSION_VERSION) {
+          this.endpoint.route(DataMessage.fromBytes(e.topic, new Uint8Array(e.payload), { sender: e.sender, ttl: e.ttl }), this);
+          return;
+        }
+        if (e.payload.length < MESSAGE_ID_BYTES) throw new Error(`data envelope of ${e.payload.length} payload bytes has no message id`);
+        const view = new DataView(e.payload.buffer, e.payload.byteOffset, MESSAGE_ID_BYTES);
+        const id = { publisher: e.sender, epoch: view.getUint32(0), seq: view.getUint32(4) };
+        this.endpoint.route(DataMessage.fromBytes(e.topic, new Uint8Array(e.payload.subarray(MESSAGE_ID_BYTES)), { sender: e.sender, ttl: e.ttl }, id), this);
         return;
+      }
       case 'routing_update':
         this.remoteFilter = readFilter(new ByteReader(e.payload));
         return;
@@ -279,13 +365,19 @@ export class NativePeer implements Link, Input {
     if (this.state === 'closed' || this.socket.destroyed) return this.closed;
     this.removing = true;
     if (this.state === 'peered') {
+      // What a non-blocking policy held goes out before the BYE.
+      for (let m = this.held.shift(); m !== undefined; m = this.held.shift()) this.writeData(m);
       const token = new Uint8Array(11);
       token.set([0x42, 0x59, 0x45]); // "BYE"
       crypto.getRandomValues(token.subarray(3));
       this.byeToken = token;
       this.envelope('ping', RESERVED_TOPIC, token);
       this.flush();
-      setTimeout(() => this.socket.destroy(), 2000).unref();
+      // The pong must be read even while the gate holds inputs paused; and a paused socket
+      // does not keep Node running, so the timer that cuts a silent peer off must.
+      this.endpoint.gate.removeInput(this);
+      this.socket.resume();
+      setTimeout(() => this.socket.destroy(), 2000);
     } else {
       this.socket.destroy();
     }
@@ -299,7 +391,7 @@ export class NativePeer implements Link, Input {
     if (!quiet) this.failure = { code, reason };
     this.flush();
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    setTimeout(() => this.socket.destroy(), 1000);
   }
 
   private onClose(): void {

@@ -4,8 +4,8 @@
 
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Endpoint, Link, PeerInfo } from './endpoint.js';
-import type { Input } from './flow.js';
+import type { Endpoint, Link, OverflowOptions, PeerInfo } from './endpoint.js';
+import { HeldMessages, type Input, type OverflowPolicy } from './flow.js';
 import { DataMessage } from './message.js';
 import {
   ENDPOINT_VERSION, WEBSOCKET_PATH, ackMessage, dataMessage, errorMessage, parseDataMessage, parseServerMessage, parseSubscription, subscriptionMessage,
@@ -21,22 +21,48 @@ const textOf = (data: RawData): string => (Array.isArray(data) ? Buffer.concat(d
 
 /**
  * One WebSocket connection as a link of the endpoint. Sends count until the socket has
- * written them; past the endpoint's queue size the gate closes, so inputs pause instead
- * of messages piling up in memory.
+ * written them; past the endpoint's queue size the gate closes (`block`), so inputs pause
+ * instead of messages piling up in memory; the other policies hold up to their buffer and
+ * then drop the oldest or disconnect.
  */
 class WebSocketLink implements Link, Input {
   private inFlight = 0;
   private closing = false;
+  /** Set once `disconnect` gave up on the peer: it is lost, not removed. */
+  private cut = false;
+  private readonly held: HeldMessages<DataMessage>;
 
   constructor(
     private readonly endpoint: Endpoint,
     private readonly ws: WebSocket,
     readonly info: PeerInfo,
     readonly filter: readonly string[],
-  ) {}
+    overflow: Required<OverflowOptions>,
+  ) {
+    this.held = new HeldMessages(overflow.overflow, overflow.bufferSize);
+  }
+
+  get overflow(): OverflowPolicy { return this.held.policy; }
+  get dropped(): number { return this.held.dropped; }
+  get queued(): number { return this.held.length; }
 
   send(msg: DataMessage): void {
-    if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.closing || this.cut || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.held.policy !== 'block' && this.inFlight >= this.endpoint.queueSize) {
+      const r = this.held.push(msg);
+      if (r === 'dropped') this.endpoint.overflowed(this, 'messages_dropped', this.held.dropped);
+      else if (r === 'overflow') {
+        this.held.discard();
+        this.endpoint.overflowed(this, 'backpressure_overflow', this.held.dropped);
+        this.cut = true;
+        this.ws.terminate();
+      }
+      return;
+    }
+    this.write(msg);
+  }
+
+  private write(msg: DataMessage): void {
     let text: string;
     try {
       text = dataMessage(msg.topic, msg);
@@ -45,9 +71,13 @@ class WebSocketLink implements Link, Input {
       return;
     }
     this.inFlight++;
-    if (this.inFlight >= this.endpoint.queueSize) this.endpoint.gate.block(this);
+    if (this.inFlight >= this.endpoint.queueSize && this.held.policy === 'block') this.endpoint.gate.block(this);
     this.ws.send(text, () => {
       this.inFlight--;
+      if (this.held.length > 0) {
+        if (this.ws.readyState === WebSocket.OPEN) this.write(this.held.shift()!);
+        return;
+      }
       if (this.inFlight <= this.endpoint.queueSize / 2) this.endpoint.gate.unblock(this);
     });
   }
@@ -73,14 +103,14 @@ class WebSocketLink implements Link, Input {
 }
 
 /** Serves Zeek's WebSocket API v1 on host:port (0 picks a port). */
-export async function listenWebSocket(endpoint: Endpoint, host: string, port: number): Promise<WebSocketListener> {
+export async function listenWebSocket(endpoint: Endpoint, host: string, port: number, overflow: Required<OverflowOptions>): Promise<WebSocketListener> {
   const wss = new WebSocketServer({ host, port, path: WEBSOCKET_PATH, maxPayload: endpoint.maxMessageSize, perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
     wss.once('error', (e) => reject(new Error(`cannot listen for WebSocket clients on ${host}:${port}: ${(e as Error).message}`)));
   });
   wss.on('error', (e) => endpoint.error('unspecified', `WebSocket server on ${host}:${port}: ${e.message}`));
-  wss.on('connection', (ws, req) => serveClient(endpoint, ws, req));
+  wss.on('connection', (ws, req) => serveClient(endpoint, ws, req, overflow));
   const address = wss.address();
   const bound = typeof address === 'object' && address ? address.port : port;
   return {
@@ -92,7 +122,7 @@ export async function listenWebSocket(endpoint: Endpoint, host: string, port: nu
   };
 }
 
-function serveClient(endpoint: Endpoint, ws: WebSocket, req: IncomingMessage): void {
+function serveClient(endpoint: Endpoint, ws: WebSocket, req: IncomingMessage, overflow: Required<OverflowOptions>): void {
   const address = req.socket.remoteAddress ?? '?';
   const port = req.socket.remotePort ?? 0;
   let link: WebSocketLink | undefined;
@@ -116,7 +146,7 @@ function serveClient(endpoint: Endpoint, ws: WebSocket, req: IncomingMessage): v
         return;
       }
       const info: PeerInfo = { id: `websocket:${address}:${port}`, kind: 'websocket-client', address, port };
-      link = new WebSocketLink(endpoint, ws, info, filter);
+      link = new WebSocketLink(endpoint, ws, info, filter, overflow);
       ws.send(ackMessage(String(endpoint.id), ENDPOINT_VERSION));
       endpoint.gate.addInput(link);
       endpoint.addLink(link);
@@ -142,7 +172,7 @@ function serveClient(endpoint: Endpoint, ws: WebSocket, req: IncomingMessage): v
 const asErrorCode = (code: string): ErrorCode => ((ERROR_CODES as readonly string[]).includes(code) ? code as ErrorCode : 'unspecified');
 
 /** Connects to a WebSocket server; resolves once it acked our subscription. */
-export async function connectWebSocket(endpoint: Endpoint, url: string, signal: AbortSignal): Promise<Link> {
+export async function connectWebSocket(endpoint: Endpoint, url: string, signal: AbortSignal, overflow: Required<OverflowOptions>): Promise<Link> {
   const u = new URL(url);
   if (u.pathname === '/' || u.pathname === '') u.pathname = WEBSOCKET_PATH;
   const ws = new WebSocket(u, { maxPayload: endpoint.maxMessageSize, perMessageDeflate: false });
@@ -167,7 +197,7 @@ export async function connectWebSocket(endpoint: Endpoint, url: string, signal: 
     ws.removeAllListeners();
     const info: PeerInfo = { id: ack.endpoint, kind: 'websocket', address: u.hostname, port: Number(u.port) || (u.protocol === 'wss:' ? 443 : 80) };
     // A WebSocket server takes whatever its clients publish: everything goes to it.
-    const link = new WebSocketLink(endpoint, ws, info, ['']);
+    const link = new WebSocketLink(endpoint, ws, info, [''], overflow);
     ws.on('error', () => { /* reported through 'close' */ });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;

@@ -6,6 +6,16 @@ import { BrokerFormatError, ByteReader, ByteWriter } from './bin.js';
 
 export const MAGIC = 0x5a45454b; // "ZEEK"
 export const PROTOCOL_VERSION = 1;
+/**
+ * The version two Vastflow endpoints select between them: Broker's envelopes plus a
+ * message id on every data envelope (8 bytes before the value: u32 epoch, u32 sequence
+ * number of the publisher) and a sender field that names the publisher, not the last hop,
+ * so that rings and meshes can suppress duplicates. Far above Broker's versions, so that
+ * a Broker never selects it; Broker accepts a hello whose range merely contains 1.
+ */
+export const EXTENSION_VERSION = 241;
+/** Bytes of the message id that starts an extension data envelope's payload. */
+export const MESSAGE_ID_BYTES = 8;
 /** Broker's default TTL of an envelope (it writes it but does not enforce it). */
 export const DEFAULT_TTL = 16;
 /** Broker's topic for its internal messages (ping, pong, routing updates). */
@@ -162,8 +172,11 @@ export const ENVELOPE_HEADER = 37;
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
-/** Appends the body of an envelope (no frame length). */
-export function writeEnvelope(w: ByteWriter, e: Envelope): void {
+/**
+ * Appends the body of an envelope (no frame length). With `id` ([epoch, seq]), the payload
+ * is preceded by the extension's message id.
+ */
+export function writeEnvelope(w: ByteWriter, e: Envelope, id?: readonly [number, number]): void {
   const topic = utf8.encode(e.topic);
   if (topic.length > 0xffff) throw new RangeError(`topic of ${topic.length} bytes exceeds 65535`);
   w.bytes(e.sender.bytes);
@@ -172,6 +185,7 @@ export function writeEnvelope(w: ByteWriter, e: Envelope): void {
   w.u16(e.ttl);
   w.u16(topic.length);
   w.bytes(topic);
+  if (id) { w.u32(id[0]); w.u32(id[1]); }
   w.bytes(e.payload);
 }
 

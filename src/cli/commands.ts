@@ -3,14 +3,16 @@
 
 import type { Command } from 'commander';
 import { describeError, errnoCode } from '../data/errors.js';
+import type { ComponentSpec, EndpointSpec } from '../data/component.js';
 import { loadPipelineFile, PipelineError, type Pipeline } from '../pipeline/load.js';
 import { optionDocs } from '../pipeline/describe.js';
-import { components, componentsOf } from '../pipeline/registry.js';
+import { components, componentsOf, endpointKinds } from '../pipeline/registry.js';
 import { NodeError, runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
 import { registerBrokerStoreCommands } from './broker-store.js';
+import { registerBrokerCommands } from './broker.js';
 import { registerKafkaCommands } from './kafka.js';
 import { zeekLogKinds } from '../generate/zeek.js';
 import { ProgressDisplay, formatBytes, summary } from './progress.js';
@@ -92,14 +94,15 @@ error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the 
     });
 
   registerKafkaCommands(program);
+  registerBrokerCommands(program);
 
   program
     .command('components')
-    .description('list the source, operator and sink types, or show the options of one')
-    .argument('[type]', 'a component type, e.g. zeek-tsv')
+    .description('list the source, operator, sink and endpoint types, or show the options of one')
+    .argument('[type]', 'a component or endpoint type, e.g. zeek-tsv')
     .action((type?: string) => {
       process.stdout.write(type ? describeComponent(type) : listComponents());
-      if (type && !components.some((c) => c.type === type)) process.exitCode = 1;
+      if (type && !components.some((c) => c.type === type) && !endpointKinds.some((e) => e.type === type)) process.exitCode = 1;
     });
 
   registerStoreCommands(program);
@@ -181,17 +184,19 @@ function listComponents(): string {
       lines.push(`  ${c.type.padEnd(12)} ${c.description}`);
     }
   }
+  lines.push('endpoints (shared resources in the endpoints: section, used by sources and sinks through `endpoint: NAME`):');
+  for (const e of [...endpointKinds].sort((a, b) => a.type.localeCompare(b.type))) lines.push(`  ${e.type.padEnd(12)} ${e.description}`);
   lines.push('', "Run 'flow components <type>' for a type's options.");
   return `${lines.join('\n')}\n`;
 }
 
 function describeComponent(type: string): string {
-  const found = components.filter((c) => c.type === type);
+  const found: (ComponentSpec | EndpointSpec)[] = [...components.filter((c) => c.type === type), ...endpointKinds.filter((e) => e.type === type)];
   if (found.length === 0) return `unknown component type '${type}'\n${listComponents()}`;
   return found.map(describeOne).join('\n');
 }
 
-function describeOne(c: (typeof components)[number]): string {
+function describeOne(c: ComponentSpec | EndpointSpec): string {
   const lines = [`${c.type} (${c.kind}): ${c.description}`, '', 'options:'];
   for (const o of optionDocs(c)) {
     const req = o.required ? ' (required)' : o.default !== undefined ? ` (default: ${o.default})` : '';

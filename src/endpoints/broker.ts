@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Endpoint as BrokerEndpoint } from '../broker/endpoint.js';
 import type { CloneStore, MasterStore } from '../broker/store/store.js';
+import { DEFAULT_PEER_BUFFER, OVERFLOW_POLICIES, type OverflowPolicy } from '../broker/flow.js';
 import type { Endpoint, EndpointSpec } from '../data/component.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'expected HOST:PORT');
@@ -13,6 +14,9 @@ export const brokerConnectionOptions = {
   peer: hostPort.optional().describe('peer with the Broker endpoint at HOST:PORT (native protocol; reconnects when lost)'),
   websocket_listen: hostPort.optional().describe("accept clients of Zeek's WebSocket API v1 on HOST:PORT"),
   websocket: z.string().regex(/^wss?:\/\//, 'expected ws://... or wss://...').optional().describe('connect to the WebSocket server at this URL (a Zeek 5+ or Vastflow that listens)'),
+  overflow: z.enum(OVERFLOW_POLICIES as [OverflowPolicy, ...OverflowPolicy[]]).default('block')
+    .describe('when a peer cannot keep up: `block` slows the inputs and loses nothing; `drop_oldest` and `disconnect` (Broker\'s choices) hold buffer_size messages, then drop the oldest or end that peer'),
+  buffer_size: z.number().int().positive().default(DEFAULT_PEER_BUFFER).describe('messages held per peer under drop_oldest and disconnect'),
 };
 
 export const brokerEndpointOptions = z.strictObject(brokerConnectionOptions);
@@ -38,7 +42,7 @@ export class BrokerPipelineEndpoint implements Endpoint {
  * in a later routing update that messages published meanwhile would miss.
  */
 export async function openBroker(options: BrokerConnectionOptions, what: string, prepare?: (ep: BrokerEndpoint) => void): Promise<BrokerEndpoint> {
-  const ep = new BrokerEndpoint();
+  const ep = new BrokerEndpoint({ overflow: options.overflow, bufferSize: options.buffer_size });
   try {
     prepare?.(ep);
     if (options.listen) await ep.listen(...split(options.listen));

@@ -1,6 +1,7 @@
 // Checks that a pipeline cannot destroy or clobber data (issue: never destroy data): no
 // sink writes a file that a source reads (globs expanded, relative paths and symlinks
-// resolved), no two sinks write one file, no two sources share one dead-letter file.
+// resolved), no two sinks write one file, no two sources share one dead-letter file, and
+// standard output (`-`) has one writer and standard input one reader.
 
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -59,6 +60,21 @@ export function checkPaths(pipeline: Pipeline): Problem[] {
     const path = (n.options as { path?: unknown }).path;
     if (n.spec.kind !== 'source' || typeof path !== 'string' || path === '-') continue;
     for (const file of inputFiles(path, pipeline.baseDir)) if (!reads.has(file)) reads.set(file, { node: n, role: 'input', path });
+  }
+  const stdio = new Map<string, PipelineNode>();
+  for (const n of pipeline.nodes) {
+    const path = (n.options as { path?: unknown }).path;
+    if (path !== '-' || (n.spec.kind !== 'source' && n.spec.kind !== 'sink')) continue;
+    const stream = n.spec.kind === 'source' ? 'standard input' : 'standard output';
+    const other = stdio.get(stream);
+    if (other) {
+      problem(n, n.spec.kind === 'source'
+        ? `source '${n.name}' reads standard input ('-'), as source '${other.name}' does; the second would see no data`
+        : `sink '${n.name}' writes standard output ('-'), as sink '${other.name}' does; their lines would interleave`,
+      n.spec.kind === 'source' ? 'let one source read stdin and fan it out to several operators' : 'let one sink write stdout and give the others a file path');
+    } else {
+      stdio.set(stream, n);
+    }
   }
   for (const n of pipeline.nodes) {
     const o = n.options as { path?: unknown; on_error?: unknown; dead_letter?: unknown };

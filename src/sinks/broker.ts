@@ -18,6 +18,7 @@ export const brokerSinkOptions = z.strictObject({
   event: z.string().min(1).optional().describe('publish rows as this Zeek event, the fields as its arguments (default: the schema name)'),
   as: z.enum(['event', 'vector']).default('event').describe('`event`: a Zeek event per row; `vector`: the row as a vector of its fields'),
   endpoint: z.string().min(1).optional().describe('name of a broker endpoint declared under endpoints: (instead of the connection options)'),
+  wait_peers: z.number().int().nonnegative().default(0).describe('wait until this many peers are connected before the first row is published (subscribers that connect later miss what came before)'),
   ...brokerConnectionOptions,
 }).refine((o) => (o.endpoint === undefined) !== (o.listen === undefined && o.peer === undefined && o.websocket_listen === undefined && o.websocket === undefined),
   { message: 'give either endpoint or at least one of listen, peer, websocket_listen, websocket' });
@@ -30,9 +31,11 @@ export function brokerSink(options: z.output<typeof brokerSinkOptions>, ctx: Nod
     : Promise.resolve().then(() => brokerOf(ctx.endpoint?.(options.endpoint!), options.endpoint!));
   // A failed open surfaces through the first write (or close); it must not go unhandled meanwhile.
   opened.catch(() => {});
+  let peered: Promise<void> | undefined;
   return {
     write: async (batch) => {
       const ep = await opened;
+      await (peered ??= waitForPeers(ep, options.wait_peers, ctx));
       const fields = batch.schema.fields;
       const readers = batchReaders(batch);
       const name = options.event ?? batch.schema.name;
@@ -46,6 +49,18 @@ export function brokerSink(options: z.output<typeof brokerSinkOptions>, ctx: Nod
     close: async () => { if (own) await (await opened).shutdown(); },
     abort: async () => { if (own) await (await opened.catch(() => undefined))?.shutdown(); },
   };
+}
+
+/** Resolves once `ep` has `n` peers (or shut down). */
+async function waitForPeers(ep: BrokerEndpoint, n: number, ctx: NodeContext): Promise<void> {
+  if (ep.peers().length >= n) return;
+  ctx.log(`waiting for ${n} peer${n === 1 ? '' : 's'} before publishing`);
+  const status = ep.makeStatusSubscriber();
+  try {
+    while (ep.peers().length < n) if ((await status.get()) === undefined) return;
+  } finally {
+    status.close();
+  }
 }
 
 export const brokerSinkSpec: SinkSpec<typeof brokerSinkOptions> = {

@@ -265,3 +265,84 @@ test('a subscriber that does not read slows the publisher on the other side; not
   await b.shutdown();
   await a.shutdown();
 });
+
+/** Accepts one connection on a fresh port and wraps it as a scripted peer. */
+async function scriptedListener(): Promise<{ port: number; accepted: Promise<ScriptedPeer>; close(): void }> {
+  let resolve!: (p: ScriptedPeer) => void;
+  const accepted = new Promise<ScriptedPeer>((r) => { resolve = r; });
+  const server = net.createServer((s) => resolve(new ScriptedPeer(s)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, accepted, close: () => server.close() };
+}
+
+const ZERO_ID = '00000000000040008000000000000000';
+
+test("connecting to a Broker: our hello's range contains 1 (and the extension), Broker's hello makes us select version 1 exactly", async () => {
+  const ep = new Endpoint({ id: '00000000-0000-4000-8000-000000000000' });
+  ep.makeSubscriber('/test');
+  const l = await scriptedListener();
+  const peered = ep.peer('127.0.0.1', l.port);
+  const peer = await l.accepted;
+  peer.write(fx('probe'));
+  // 1..241: Broker accepts any range that contains its version 1 (wire_format.cc, check(hello_msg)).
+  assert.equal(await peer.read(), `0000001706${'5a45454b'}${ZERO_ID}01f1`);
+  peer.write(fx('hello.node'));
+  assert.equal(await peer.read(), frames.get('version_select.peer'));
+  assert.equal(await peer.read(), frames.get('originator_syn.node'));
+  peer.write(fx('responder_syn_ack.node'));
+  assert.equal(await peer.read(), frames.get('originator_ack'));
+  await peered;
+  assert.equal(ep.stats().peers[0]!.extended, false);
+  // A data envelope in Broker's format: sender us, receiver nil, TTL 16, no message id.
+  ep.publish('/test/x', broker.count(1));
+  assert.equal(await peer.read(), `00000035${ZERO_ID}${'00'.repeat(16)}0100100007${Buffer.from('/test/x').toString('hex')}020000000000000001`);
+  peer.socket.destroy();
+  l.close();
+  await ep.shutdown();
+});
+
+test("Broker's rules with a version 1 peer: no echo to the last hop, the sender becomes us, and the TTL runs out", async () => {
+  const ep = new Endpoint({ id: NODE_ID });
+  const local = ep.makeSubscriber('/test');
+  ep.forward('/foo/bar'); // relays what the scripted peer wants from the other endpoint
+  const port = await ep.listen();
+  const other = new Endpoint();
+  const atOther = other.makeSubscriber('/test');
+  const relayed = other.makeSubscriber('/foo/bar');
+  await other.peer('127.0.0.1', port);
+  const peer = await ScriptedPeer.connect(port);
+  await peer.read();
+  peer.write(fx('hello.peer'));
+  assert.equal(await peer.read(), frames.get('hello.node'));
+  peer.write(fx('version_select.peer'));
+  peer.write(fx('originator_syn.peer'));
+  await peer.read();
+  peer.write(fx('originator_ack'));
+  const envelope = (ttl: number, n: number, topic = '/test') => {
+    const body = Buffer.concat([Buffer.from(ZERO_ID, 'hex'), Buffer.alloc(16), Buffer.from([1, 0, ttl, 0, topic.length]), Buffer.from(topic), Buffer.from([2, 0, 0, 0, 0, 0, 0, 0, n])]);
+    const len = Buffer.alloc(4); len.writeUInt32BE(body.length);
+    return Buffer.concat([len, body]);
+  };
+  peer.write(envelope(1, 1)); // the last hop: delivered here, forwarded nowhere
+  peer.write(envelope(16, 2));
+  assert.deepEqual((await local.get())!.data, broker.count(1));
+  assert.deepEqual((await local.get())!.data, broker.count(2));
+  const m = (await atOther.get())!;
+  assert.deepEqual(m.data, broker.count(2));
+  // The other Vastflow endpoint speaks the extension with us: the message id names us,
+  // where the message entered the mesh, and the TTL lost one hop.
+  assert.equal(String(m.id!.publisher), NODE_ID);
+  assert.equal(m.origin!.ttl, 15);
+  assert.equal(ep.stats().expired, 1);
+  assert.deepEqual(ep.stats().peers.map((p) => p.extended).sort(), [false, true]);
+  // /foo/bar is what the scripted peer wants, but what it sent there is not echoed back.
+  peer.write(envelope(16, 9, '/foo/bar'));
+  assert.deepEqual((await relayed.get())!.data, broker.count(9));
+  other.publish('/foo/bar', broker.count(3));
+  const echo = await peer.read();
+  assert.equal(echo.slice(8, 40), NODE_ID.replace(/-/g, ''), 'Broker peers see the last hop as the sender');
+  assert.match(echo, new RegExp(`${Buffer.from('/foo/bar').toString('hex')}020000000000000003$`));
+  peer.socket.destroy();
+  await other.shutdown();
+  await ep.shutdown();
+});

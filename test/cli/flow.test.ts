@@ -112,6 +112,16 @@ test('--help explains the commands', async () => {
   assert.match(run.stdout, /Example:\n {2}flow run pipelines\/quickstart\.yaml/);
 });
 
+test('flow components lists the endpoint kinds too, and shows an endpoint\'s options', async () => {
+  const list = await flow(['components']);
+  assert.equal(list.code, 0);
+  assert.match(list.stdout, /^endpoints \(shared resources[^\n]*\n {2}broker {7}a Broker endpoint[^\n]*\n {2}channel {6}/m);
+  const one = await flow(['components', 'channel']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /^channel \(endpoint\): /m);
+  assert.equal((await flow(['components', 'no-such-kind'])).code, 1);
+});
+
 test('the DESIGN query examples run from a pipeline file; counts derived with awk', async () => {
   const r = await flow(['run', 'pipelines/query-examples.yaml']);
   assert.equal(r.code, 0, r.stderr);

@@ -53,6 +53,22 @@ sinks:
   ]);
 });
 
+test('two sinks on standard output, and two sources on standard input, are errors', async () => {
+  const dir = await dirWithConn();
+  assert.deepEqual(problems(`sources:
+  a: { type: zeek-tsv, path: '-' }
+  b: { type: zeek-tsv, path: '-' }
+sinks:
+  x: { type: json, path: '-', inputs: [a] }
+  y: { type: ascii, path: '-', inputs: [b] }
+`, dir), [
+    "p.yaml:3:3: node 'b': source 'b' reads standard input ('-'), as source 'a' does; the second would see no data",
+    '  hint: let one source read stdin and fan it out to several operators',
+    "p.yaml:6:3: node 'y': sink 'y' writes standard output ('-'), as sink 'x' does; their lines would interleave",
+    '  hint: let one sink write stdout and give the others a file path',
+  ]);
+});
+
 test('flow filter -o onto its own input is refused and the input is left intact', async () => {
   const dir = await dirWithConn();
   const before = await readFile(join(dir, 'conn.log'));

@@ -188,6 +188,8 @@ test('a clone survives a cut link: it keeps answering, and catches up with what 
   assert.equal((await clone.ask({ op: 'get', key: str('a-7') })).value, int(7));
   assert.ok((await clone.ask({ op: 'put', key: str('from-clone'), value: int(1) })).ok);
 
+  // Idle: resynchronised, and the master acked the write made during the cut.
+  assert.equal((await clone.ask({ op: 'idle', timeout: 30 }, 40_000)).ok, true, 'the clone got its write acknowledged');
   const state = JSON.parse(await converged(master, [clone], 20_000)) as [string, string][];
   const keys = new Set(state.map(([k]) => JSON.parse(k).data as string));
   assert.ok(keys.has('b-49') && keys.has('from-clone'));

@@ -42,6 +42,7 @@ export type { Subscriber as BrokerSubscriber } from './broker/subscriber.js';
 export type { DataMessage } from './broker/message.js';
 export { broker, ZeekEvent } from './broker/index.js';
 export type { BrokerData } from './broker/data.js';
+export type { TlsOptions as BrokerTlsOptions, TlsCertificateOptions as BrokerTlsCertificateOptions, TlsMode as BrokerTlsMode } from './broker/tls.js';
 export { encodeData, decodeData, dataToJson, parseData, toBroker, fromBroker, BrokerFormatError, BrokerJsonError, BrokerConversionError } from './broker/index.js';
 export { MasterStore, CloneStore, StaleDataError } from './broker/index.js';
 export type { Store as BrokerStore, StoreEvent, StoreInput, MasterOptions, CloneOptions, StoreTiming, SqliteOptions } from './broker/index.js';

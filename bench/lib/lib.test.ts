@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { appendResult, barChartSvg, formatTable, grouped, lineChartSvg, measure, niceTicks, resultsDir, summarize } from './index.js';
+import { appendResult, barChartSvg, decadeTicks, formatTable, grouped, lineChartSvg, measure, niceTicks, resultsDir, summarize } from './index.js';
 
 test('summarize: median of odd and even counts, best is the minimum', () => {
   assert.deepEqual(summarize([3, 1, 2], 7), { seconds: [3, 1, 2], median: 2, best: 1, result: 7 });
@@ -51,4 +51,7 @@ test('SVG charts: nice ticks, one bar per entry, escaped labels, one polyline pe
   const lines = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[1, 2], [2, 3]] }, { name: 'b', points: [[1, 1]] }] });
   assert.equal(lines.match(/<polyline/g)?.length, 2);
   assert.equal(lines.match(/<circle/g)?.length, 3);
+  assert.deepEqual(decadeTicks(0.085, 0.91), [0.01, 0.1, 1]);
+  const log = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ name: 'a', points: [[0, 10], [9, 1e6]], dashed: true }] });
+  assert.ok(log.includes('stroke-dasharray') && log.includes('>1M<') && log.includes('>10<'));
 });

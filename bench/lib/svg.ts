@@ -21,6 +21,8 @@ export interface BarChart {
 export interface Series {
   readonly name: string;
   readonly points: readonly (readonly [x: number, y: number])[];
+  /** Drawn dashed (e.g. a peer's line next to the project's own). */
+  readonly dashed?: boolean;
 }
 
 export interface LineChart {
@@ -29,6 +31,8 @@ export interface LineChart {
   readonly yLabel: string;
   readonly series: readonly Series[];
   readonly subtitle?: string;
+  /** A logarithmic y axis (powers of ten), for values that span several orders of magnitude. */
+  readonly logY?: boolean;
 }
 
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
@@ -98,6 +102,17 @@ export function barChartSvg(chart: BarChart): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n${parts.join('\n')}\n</svg>\n`;
 }
 
+/** Powers of ten from at or below min to at or above max (a log axis). */
+export function decadeTicks(min: number, max: number): number[] {
+  if (!(min > 0) || !(max > 0)) return [1, 10];
+  const lo = Math.floor(Math.log10(min));
+  let hi = Math.ceil(Math.log10(max));
+  if (hi === lo) hi++;
+  const ticks: number[] = [];
+  for (let k = lo; k <= hi; k++) ticks.push(Number((10 ** k).toPrecision(12)));
+  return ticks;
+}
+
 /** Lines over a numeric x axis (e.g. throughput by batch size), both axes from zero. */
 export function lineChartSvg(chart: LineChart): string {
   const width = 760;
@@ -110,11 +125,15 @@ export function lineChartSvg(chart: LineChart): string {
   const plotH = height - top - bottom;
   const all = chart.series.flatMap((s) => s.points);
   const xTicks = niceTicks(Math.max(...all.map((p) => p[0]), 0));
-  const yTicks = niceTicks(Math.max(...all.map((p) => p[1]), 0));
+  const ys = all.map((p) => p[1]).filter((y) => !chart.logY || y > 0);
+  const yTicks = chart.logY ? decadeTicks(Math.min(...ys), Math.max(...ys)) : niceTicks(Math.max(...ys, 0));
   const xMax = xTicks[xTicks.length - 1]!;
+  const yMin = chart.logY ? yTicks[0]! : 0;
   const yMax = yTicks[yTicks.length - 1]!;
   const X = (x: number) => left + (x / xMax) * plotW;
-  const Y = (y: number) => top + plotH - (y / yMax) * plotH;
+  const Y = chart.logY
+    ? (y: number) => top + plotH - ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * plotH
+    : (y: number) => top + plotH - (y / yMax) * plotH;
   const parts: string[] = [`<rect width="${width}" height="${height}" fill="white"/>`, heading(chart.title, chart.subtitle, width)];
   for (const t of yTicks) {
     parts.push(`<line x1="${left}" y1="${Y(t)}" x2="${left + plotW}" y2="${Y(t)}" stroke="#e3e3e3"/>`);
@@ -128,11 +147,12 @@ export function lineChartSvg(chart: LineChart): string {
   parts.push(`<text transform="translate(18 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(chart.yLabel)}</text>`);
   chart.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
-    const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`);
+    const pts = [...s.points].filter((p) => !chart.logY || p[1] > 0).sort((a, b) => a[0] - b[0]);
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>`);
     for (const p of pts) parts.push(`<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="3" fill="${color}"/>`);
     const ly = top + 10 + i * 20;
-    parts.push(`<line x1="${left + plotW + 14}" y1="${ly}" x2="${left + plotW + 34}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<line x1="${left + plotW + 14}" y1="${ly}" x2="${left + plotW + 34}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`);
     parts.push(`<text x="${left + plotW + 40}" y="${ly + 4}" font-size="12" ${FONT}>${escapeXml(s.name)}</text>`);
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n${parts.join('\n')}\n</svg>\n`;

@@ -12,28 +12,51 @@ export class BrokerFormatError extends Error {
   }
 }
 
-const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 /** A growable big-endian byte writer, shared by the value and frame encoders. */
+// Buffer's own UTF-8 writer: one native call that returns the bytes it wrote (not in the
+// typings; `write(s, offset, length, 'utf8')` is the same with argument checks on top).
+type Utf8Writer = Buffer & { utf8Write(s: string, offset: number, length?: number): number };
+
 export class ByteWriter {
   buf: Uint8Array;
   view: DataView;
   pos = 0;
+  /** `buf` as a Buffer, for its native string writer. */
+  private native: Utf8Writer;
 
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity);
     this.view = new DataView(this.buf.buffer);
+    this.native = Buffer.from(this.buf.buffer, 0, capacity) as Utf8Writer;
   }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.pos + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
+    this.replace(cap, true);
+  }
+
+  /** A new buffer of `capacity` bytes (contents not zeroed), keeping what was written if `keep`. */
+  private replace(capacity: number, keep: boolean): void {
+    const next = new Uint8Array(Buffer.allocUnsafeSlow(capacity).buffer, 0, capacity);
+    if (keep) next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.view = new DataView(next.buffer, 0, capacity);
+    this.native = Buffer.from(next.buffer, 0, capacity) as Utf8Writer;
+  }
+
+  /**
+   * Hands over the bytes written so far (no copy) and starts over: in a fresh buffer of the
+   * same capacity, or in the same one when `reuse` says the caller is done with them.
+   */
+  detach(reuse: boolean): Uint8Array {
+    const out = this.buf.subarray(0, this.pos);
+    if (!reuse) this.replace(this.buf.length, false);
+    this.pos = 0;
+    return out;
   }
 
   u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
@@ -57,19 +80,30 @@ export class ByteWriter {
   /** varbyte length then the UTF-8 bytes (or raw bytes). */
   string(s: string | Uint8Array): void {
     if (typeof s !== 'string') { this.varbyte(s.length); this.bytes(s); return; }
-    // ASCII fast path: one byte per code unit, the length is known before writing.
     const n = s.length;
-    let ascii = n < 0x4000;
-    for (let i = 0; i < n && ascii; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
-    if (ascii) {
-      this.varbyte(n);
-      this.ensure(n);
-      for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i);
-      return;
+    if (n <= 16) {
+      // Short ASCII: one byte per code unit, cheaper in JS than a native call.
+      let ascii = true;
+      for (let i = 0; i < n && ascii; i++) if (s.charCodeAt(i) > 0x7f) ascii = false;
+      if (ascii) {
+        this.varbyte(n);
+        this.ensure(n);
+        for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i);
+        return;
+      }
     }
-    const b = utf8.encode(s);
-    this.varbyte(b.length);
-    this.bytes(b);
+    // Encode in place, after room for the length as if the text were ASCII (n bytes); a
+    // longer UTF-8 encoding whose length needs more varbyte bytes moves over once. Room for
+    // the longest encoding (3 bytes a code unit) is reserved, or for a long text its exact
+    // length (counting is cheaper than a buffer three times too large).
+    this.ensure(5 + (n > 4096 ? Buffer.byteLength(s, 'utf8') : 3 * n));
+    const room = varbyteSize(n);
+    const at = this.pos + room;
+    const len = this.native.utf8Write(s, at);
+    const need = varbyteSize(len);
+    if (need !== room) this.buf.copyWithin(this.pos + need, at, at + len);
+    this.varbyte(len);
+    this.pos += len;
   }
 
   /** The bytes written so far (a view, valid until the next write). */
@@ -79,14 +113,23 @@ export class ByteWriter {
   take(): Uint8Array { return this.buf.slice(0, this.pos); }
 }
 
+/** Bytes of `v` as a varbyte. */
+function varbyteSize(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
 /** A bounds-checked big-endian reader over [pos, end). */
 export class ByteReader {
   pos: number;
-  readonly view: DataView;
+  #view: DataView | undefined;
 
   constructor(readonly buf: Uint8Array, pos = 0, readonly end = buf.length) {
     this.pos = pos;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Made on first use: most values (strings, small records) never need one. */
+  get view(): DataView {
+    return (this.#view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   get remaining(): number { return this.end - this.pos; }
@@ -102,15 +145,16 @@ export class ByteReader {
   i64(what = 'i64'): bigint { this.need(8, what); const v = this.view.getBigInt64(this.pos); this.pos += 8; return v; }
   f64(what = 'real'): number { this.need(8, what); const v = this.view.getFloat64(this.pos); this.pos += 8; return v; }
   bytes(n: number, what: string): Uint8Array { this.need(n, what); const b = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return b; }
+  skip(n: number, what: string): void { this.need(n, what); this.pos += n; }
   /** A plain Uint8Array copy (not a Buffer view, which would keep the whole frame alive). */
   copy(n: number, what: string): Uint8Array { return new Uint8Array(this.bytes(n, what)); }
 
-  /** A varbyte; Broker's writer emits at most 5 groups (a 32-bit value). */
-  varbyte(what = 'length'): number {
+  /** A varbyte (`what` + `suffix` names it in errors, joined only then); Broker's writer emits at most 5 groups (a 32-bit value). */
+  varbyte(what = 'length', suffix = ''): number {
     const start = this.pos;
     let v = 0;
     for (let n = 0; n < 5; n++) {
-      if (this.pos >= this.end) throw new BrokerFormatError(`truncated ${what} (varbyte)`, start);
+      if (this.pos >= this.end) throw new BrokerFormatError(`truncated ${what}${suffix} (varbyte)`, start);
       const b = this.buf[this.pos++]!;
       v += (b & 0x7f) * 2 ** (7 * n);
       if ((b & 0x80) === 0) {
@@ -118,16 +162,27 @@ export class ByteReader {
         return v;
       }
     }
-    throw new BrokerFormatError(`${what} (varbyte) does not fit 32 bits`, start);
+    throw new BrokerFormatError(`${what}${suffix} (varbyte) does not fit 32 bits`, start);
   }
 
   /** A varbyte-length string: text if it is UTF-8, else its bytes. */
   string(what = 'string'): string | Uint8Array {
-    const n = this.varbyte(`${what} length`);
+    const n = this.varbyte(what, ' length');
+    this.need(n, what);
+    if (n <= 16) {
+      // Short ASCII is built in JS: cheaper than a native decoder call.
+      const buf = this.buf;
+      const start = this.pos;
+      let text = '';
+      let i = 0;
+      for (; i < n; i++) {
+        const c = buf[start + i]!;
+        if (c > 0x7f) break;
+        text += String.fromCharCode(c);
+      }
+      if (i === n) { this.pos += n; return text; }
+    }
     const b = this.bytes(n, what);
-    let ascii = true;
-    for (let i = 0; i < n && ascii; i++) if (b[i]! > 0x7f) ascii = false;
-    if (ascii) return n < 64 ? String.fromCharCode(...b) : utf8Strict.decode(b);
     try {
       return utf8Strict.decode(b);
     } catch {
@@ -234,7 +289,7 @@ export function readData(r: ByteReader, depth = 0): BrokerData {
 // rejecting it here keeps a hostile count from allocating a huge array.
 function count(r: ByteReader, what: string, per = 1): number {
   const at = r.pos;
-  const n = r.varbyte(`${what} size`);
+  const n = r.varbyte(what, ' size');
   if (n * per > r.remaining) throw new BrokerFormatError(`${what} of ${n} elements exceeds the ${r.remaining} bytes left`, at);
   return n;
 }
@@ -258,6 +313,53 @@ function sortedTable(entries: [BrokerData, BrokerData][], at: number): [BrokerDa
     if (compareData(entries[i - 1]![0], entries[i]![0]) === 0) throw new BrokerFormatError('table holds a key twice', at);
   }
   return entries;
+}
+
+/**
+ * Checks that `bytes` hold exactly one well-formed value, without building it: true when
+ * it was checked completely; false when it holds a set or a table, whose order and
+ * uniqueness only a decode can check (decode it then). Throws what decodeData would.
+ */
+export function checkData(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+  const r = new ByteReader(bytes, start, end);
+  const complete = skipData(r, 0);
+  if (complete && r.pos !== end) throw new BrokerFormatError(`${end - r.pos} trailing bytes after the value`, r.pos);
+  return complete;
+}
+
+// Walks one value as readData reads it, failing where it fails; false on a set or table.
+function skipData(r: ByteReader, depth: number): boolean {
+  if (depth > MAX_DEPTH) throw new BrokerFormatError(`values nest deeper than ${MAX_DEPTH} levels`, r.pos);
+  const at = r.pos;
+  const tag = r.u8('value tag');
+  switch (tag) {
+    case Tag.none: return true;
+    case Tag.boolean: r.u8('boolean'); return true;
+    case Tag.count: r.bytes(8, 'count'); return true;
+    case Tag.integer: r.bytes(8, 'integer'); return true;
+    case Tag.real: r.bytes(8, 'real'); return true;
+    case Tag.timestamp: r.bytes(8, 'timestamp'); return true;
+    case Tag.timespan: r.bytes(8, 'timespan'); return true;
+    // Any bytes make a string (text or raw bytes), so only the length is checked.
+    case Tag.string: r.skip(r.varbyte('string', ' length'), 'string'); return true;
+    case Tag.enum: r.text('enum value'); return true;
+    case Tag.address: r.bytes(16, 'address'); return true;
+    case Tag.port: {
+      r.u16('port');
+      const codeAt = r.pos;
+      if (!portFromCode(0, r.u8('port protocol'))) throw new BrokerFormatError(`port protocol ${r.buf[codeAt]} is not 0..3`, codeAt);
+      return true;
+    }
+    case Tag.vector: {
+      const n = count(r, 'vector');
+      for (let i = 0; i < n; i++) if (!skipData(r, depth + 1)) return false;
+      return true;
+    }
+    case Tag.subnet: case Tag.set: case Tag.table:
+      return false;
+    default:
+      throw new BrokerFormatError(`unknown value tag ${tag}`, at);
+  }
 }
 
 /** Decodes exactly one value from `bytes`; trailing bytes are an error, as in Broker. */

@@ -46,7 +46,12 @@ export class DuplicateFilter {
     return 'new';
   }
 
+  private lastPublisher: MessageId['publisher'] | undefined;
+  private lastEpoch = -1;
+
   private window(id: MessageId): Window {
+    // A stream of messages from one publisher (one id object per connection) skips the key.
+    if (id.publisher === this.lastPublisher && id.epoch === this.lastEpoch) return this.lastWindow!;
     const key = Buffer.from(id.publisher.bytes.buffer, id.publisher.bytes.byteOffset, 16).toString('latin1') + id.epoch;
     if (key === this.lastKey) return this.lastWindow!;
     let w = this.windows.get(key);
@@ -60,6 +65,8 @@ export class DuplicateFilter {
     this.windows.set(key, w);
     this.lastKey = key;
     this.lastWindow = w;
+    this.lastPublisher = id.publisher;
+    this.lastEpoch = id.epoch;
     return w;
   }
 }

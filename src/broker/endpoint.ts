@@ -9,9 +9,11 @@ import { DataMessage, type MessageId } from './message.js';
 import { Subscriber } from './subscriber.js';
 import { checkTopic, extendFilter, isInternal, matches } from './topics.js';
 import net from 'node:net';
+import tls from 'node:tls';
 import { NativePeer, dial } from './native.js';
+import { acceptedTlsProblem, describeTlsFailure, tlsSettings, type TlsMode, type TlsOptions, type TlsSettings } from './tls.js';
 import { connectWebSocket, listenWebSocket, type WebSocketListener } from './websocket.js';
-import { DEFAULT_TTL, EndpointId, type ErrorCode } from './wire.js';
+import { DEFAULT_TTL, EndpointId, MAGIC, encodeHandshake, errorCode, frame, type ErrorCode } from './wire.js';
 import { ZeekEvent } from './zeek.js';
 import { CloneStore, MasterStore, type CloneOptions, type MasterBackendKind, type MasterOptions } from './store/store.js';
 
@@ -29,6 +31,8 @@ export interface PeerInfo {
   readonly kind: 'native' | 'websocket' | 'websocket-client';
   readonly address: string;
   readonly port: number;
+  /** For native peers over TLS: anonymous ECDH or with verified certificates. */
+  readonly tls?: TlsMode;
 }
 
 /**
@@ -89,6 +93,14 @@ export interface EndpointOptions {
   readonly bufferSize?: number;
   /** Message ids remembered per publisher to drop duplicates in rings and meshes (default 262144). */
   readonly duplicateWindow?: number;
+  /**
+   * TLS for native peering (accepted and made connections alike), as Broker configures
+   * it: `true` (or `{}`) for anonymous ECDH TLS, Zeek's default without certificates;
+   * certificate options (`certificate`, `key`, `passphrase`, `cafile`, `capath`, as
+   * Broker's `broker.ssl.*`) for TLS where both sides verify the other's certificate.
+   * Default: plain TCP (Broker's `disable_ssl`). Files are read when the endpoint is made.
+   */
+  readonly tls?: TlsOptions;
 }
 
 export interface PeerOptions extends OverflowOptions {
@@ -126,6 +138,8 @@ export class Endpoint {
   readonly gate = new Gate();
   readonly queueSize: number;
   readonly maxMessageSize: number;
+  /** The TLS settings of native peering; undefined for plain TCP. */
+  readonly tls: TlsSettings | undefined;
   private readonly subscribers = new Map<Subscriber<DataMessage>, readonly string[]>();
   private readonly statusSubscribers = new Set<Subscriber<StatusEvent>>();
   private readonly links = new Set<Link>();
@@ -152,6 +166,7 @@ export class Endpoint {
     this.id = options.id ? EndpointId.parse(options.id) : EndpointId.random();
     this.queueSize = options.queueSize ?? 1024;
     this.maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
+    this.tls = options.tls === undefined ? undefined : tlsSettings(options.tls);
     this.overflowDefaults = this.overflowOf(options, { overflow: 'block', bufferSize: DEFAULT_PEER_BUFFER });
     this.seen = new DuplicateFilter(options.duplicateWindow ?? 1 << 18);
   }
@@ -271,10 +286,16 @@ export class Endpoint {
    */
   publish(topic: string, value: BrokerData | ZeekEvent): boolean {
     this.checkOpen('publish');
-    checkTopic(topic, 'publish');
+    if (topic !== this.lastPublished) {
+      checkTopic(topic, 'publish');
+      this.lastPublished = topic;
+    }
     this.route(DataMessage.of(topic, value instanceof ZeekEvent ? value.toData() : value));
     return this.gate.open;
   }
+
+  /** The topic of the last publish, checked then. */
+  private lastPublished: string | undefined;
 
   /** Resolves once every output can take more (at once if none is full). */
   ready(): Promise<void> {
@@ -286,8 +307,9 @@ export class Endpoint {
     this.checkOpen('makeSubscriber');
     const list = typeof topics === 'string' ? [topics] : [...topics];
     for (const t of list) checkTopic(t, 'makeSubscriber');
-    const sub: Subscriber<DataMessage> = new Subscriber<DataMessage>(this.gate, this.queueSize, () => { this.subscribers.delete(sub); });
+    const sub: Subscriber<DataMessage> = new Subscriber<DataMessage>(this.gate, this.queueSize, () => { this.subscribers.delete(sub); this.routesChanged(); });
     this.subscribers.set(sub, list);
+    this.routesChanged();
     this.filterChanged();
     return sub;
   }
@@ -325,7 +347,24 @@ export class Endpoint {
   async listen(host = '127.0.0.1', port = 0, options: OverflowOptions = {}): Promise<number> {
     this.checkOpen('listen');
     const overflow = this.overflowOf(options);
-    const server = net.createServer((socket) => { this.adopt(socket, true, overflow); });
+    const secure = this.tls;
+    let server: net.Server;
+    if (secure) {
+      server = tls.createServer(secure.server, (socket) => {
+        const problem = acceptedTlsProblem(socket, secure.mode);
+        if (problem === undefined) { this.adopt(socket, true, overflow); return; }
+        // Tell the peer why in Broker's terms (drop_conn, as before a hello), then close.
+        this.error('peer_invalid', `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}: ${problem}`);
+        socket.end(frame(encodeHandshake({ type: 'drop_conn', magic: MAGIC, sender: this.id, code: errorCode('peer_invalid'), description: problem })));
+        setTimeout(() => socket.destroy(), 1000).unref();
+      });
+      // The socket is gone by now (no address): name the listener instead.
+      server.on('tlsClientError', (e: Error) => {
+        this.error('peer_incompatible', `listener ${host}:${(server.address() as net.AddressInfo | null)?.port ?? port}: a peer's ${describeTlsFailure(e, secure.mode)}`);
+      });
+    } else {
+      server = net.createServer((socket) => { this.adopt(socket, true, overflow); });
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(new Error(`cannot listen for Broker peers on ${host}:${port}: ${e.message}`)));
       server.listen(port, host, () => resolve());
@@ -369,10 +408,13 @@ export class Endpoint {
   private async connectNative(host: string, port: number, retry: number, overflow: Required<OverflowOptions>): Promise<PeerInfo> {
     let socket: net.Socket;
     try {
-      socket = await dial(host, port);
+      socket = await dial(host, port, this.tls);
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'ECONNREFUSED';
-      throw Object.assign(new Error(`peer ${host}:${port}: ${(e as Error).message}`), { code });
+      const message = `peer ${host}:${port}: ${(e as Error).message}`;
+      // A TLS failure will not go away by retrying blindly: status subscribers hear of it.
+      if ((e as { tls?: boolean }).tls) this.error('peer_incompatible', message);
+      throw Object.assign(new Error(message), { code });
     }
     return new Promise<PeerInfo>((resolve, reject) => {
       let peered = false;
@@ -402,7 +444,7 @@ export class Endpoint {
 
   private adopt(socket: net.Socket, acceptor: boolean, overflow: Required<OverflowOptions>, out?: { address: string; port: number; peered(p: NativePeer): void; gone(removed: boolean, reason: string): void }): void {
     if (this.stopped) { socket.destroy(); return; }
-    const peer = new NativePeer(this, socket, acceptor, { maxFrameSize: this.maxMessageSize, ...overflow },
+    const peer = new NativePeer(this, socket, acceptor, { maxFrameSize: this.maxMessageSize, ...overflow, ...(this.tls ? { tls: this.tls.mode } : {}) },
       (p) => {
         if (out) p.info = { ...p.info, address: out.address, port: out.port };
         this.gate.addInput(p);
@@ -513,35 +555,92 @@ export class Endpoint {
   route(msg: DataMessage, from?: Link): void {
     if (isInternal(msg.topic)) return;
     if (msg.id) {
-      const seen = msg.id.publisher.equals(this.id) ? 'duplicate' : this.seen.check(msg.id);
-      if (seen !== 'new') { this.counters[seen === 'duplicate' ? 'duplicates' : 'stale']++; return; }
+      if (!this.admit(msg.id)) return;
     } else {
       msg.id = this.nextId();
     }
-    let checked = from === undefined;
-    for (const [sub, topics] of this.subscribers) {
-      if (!matches(topics, msg.topic)) continue;
-      if (!checked) {
-        // A value from a peer is decoded once someone here wants it; one that does not
-        // decode ends that connection (relays pass values on undecoded, as Broker does).
-        checked = true;
-        try {
-          void msg.data;
-        } catch (e) {
-          this.error('deserialization_failed', `${from!.info.address}:${from!.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from!.info);
-          void from!.close();
-          return;
-        }
+    const { subs, links } = this.routeOf(msg.topic);
+    if (subs.length > 0 && from !== undefined) {
+      // A value from a peer is checked once someone here wants it (and decoded when they
+      // look at it); one that is not well formed ends that connection (relays pass values
+      // on unchecked, as Broker does).
+      try {
+        msg.check();
+      } catch (e) {
+        this.error('deserialization_failed', `${from.info.address}:${from.info.port}: bad value on ${msg.topic}: ${(e as Error).message}`, from.info);
+        void from.close();
+        return;
       }
-      sub.deliver(msg);
     }
+    for (let i = 0; i < subs.length; i++) subs[i]!.deliver(msg);
     const forwardable = (msg.origin?.ttl ?? DEFAULT_TTL + 1) > 1;
-    for (const link of this.links) {
-      if (link === from || !matches(link.filter, msg.topic)) continue;
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i]!;
+      if (link === from) continue;
       if (!forwardable) { this.counters.expired++; return; }
       link.send(msg);
     }
   }
+
+  /** Whether a message with an id (from an extension peer) is new here; counts the others. */
+  admit(id: MessageId): boolean {
+    // Our own messages coming back are duplicates; a publisher found not to be us is
+    // remembered, so that a stream from it skips the comparison.
+    let seen: 'new' | 'duplicate' | 'stale';
+    if (id.publisher !== this.foreign && id.publisher.equals(this.id)) seen = 'duplicate';
+    else {
+      this.foreign = id.publisher;
+      seen = this.seen.check(id);
+    }
+    if (seen === 'new') return true;
+    this.counters[seen === 'duplicate' ? 'duplicates' : 'stale']++;
+    return false;
+  }
+
+  private foreign: EndpointId | undefined;
+
+  /** A message was not forwarded because its TTL ran out. */
+  expired(): void {
+    this.counters.expired++;
+  }
+
+  /**
+   * The relay's shortcut: where no local subscriber wants `topic` and every link that does
+   * is a native extension peer with the `block` policy, the peers it goes to (an envelope
+   * from an extension peer then goes on as it came, one hop less, without being decoded;
+   * `admit` and the TTL still apply). Undefined where `route` must see the message.
+   */
+  relayRoute(topic: string): readonly NativePeer[] | undefined {
+    return isInternal(topic) ? undefined : this.routeOf(topic).relay;
+  }
+
+  // Who gets a topic, worked out once per topic until subscribers, links or their filters
+  // change (a stream repeats a handful of topics; matching prefixes per message adds up).
+  private readonly routes = new Map<string, Route>();
+
+  private routeOf(topic: string): Route {
+    let r = this.routes.get(topic);
+    if (r === undefined) {
+      const subs: Subscriber<DataMessage>[] = [];
+      for (const [sub, topics] of this.subscribers) if (matches(topics, topic)) subs.push(sub);
+      const links: Link[] = [];
+      for (const link of this.links) if (matches(link.filter, topic)) links.push(link);
+      const raw = subs.length === 0 && links.every((l) => l instanceof NativePeer && l.extended && l.overflow === 'block');
+      r = { subs, links, relay: raw ? links as NativePeer[] : undefined };
+      if (this.routes.size >= 4096) this.routes.clear();
+      this.routes.set(topic, r);
+    }
+    return r;
+  }
+
+  /** Subscribers, links or a link's filter changed: routes are worked out again. */
+  routesChanged(): void {
+    this.routes.clear();
+    this.routesVersion++;
+  }
+
+  /** Counts route changes, so that a connection may keep the route of its last topic. */
+  routesVersion = 0;
 
   private nextId(): MessageId {
     if (this.seq === 0xffffffff) { this.epoch = randomEpoch(); this.seq = 0; }
@@ -576,12 +675,14 @@ export class Endpoint {
 
   addLink(link: Link): void {
     this.links.add(link);
+    this.routesChanged();
     this.status('peer_added', link.info, `added peer ${link.info.id} (${link.info.kind} ${link.info.address}:${link.info.port})`);
   }
 
   /** A link went away: `removed` when we or they closed it on purpose, else lost. */
   removeLink(link: Link, removed: boolean): void {
     if (!this.links.delete(link)) return;
+    this.routesChanged();
     this.lastDropReport.delete(link);
     this.reportedDrops.delete(link);
     this.gate.unblock(link);
@@ -602,6 +703,13 @@ export class Endpoint {
   private checkOpen(what: string): void {
     if (this.stopped) throw new Error(`${what}: the endpoint has shut down`);
   }
+}
+
+interface Route {
+  readonly subs: Subscriber<DataMessage>[];
+  readonly links: Link[];
+  /** The links, where a relay may forward envelopes undecoded (see relayRoute). */
+  readonly relay: NativePeer[] | undefined;
 }
 
 function randomEpoch(): number {

@@ -11,6 +11,7 @@ export { DataMessage } from './message.js';
 export { Endpoint } from './endpoint.js';
 export type { EndpointOptions, EndpointStats, OverflowOptions, PeerInfo, PeerOptions, PeerStats, StatusCode, StatusEvent } from './endpoint.js';
 export type { OverflowPolicy } from './flow.js';
+export type { TlsOptions, TlsCertificateOptions, TlsMode } from './tls.js';
 export { Subscriber } from './subscriber.js';
 export { MasterStore, CloneStore, StaleDataError } from './store/store.js';
 export type { Store, StoreEvent, StoreInput, MasterOptions, CloneOptions, StoreTiming } from './store/store.js';

@@ -2,7 +2,7 @@
 // in (binary from a peer, decoded from JSON or code) and converted only when asked, so
 // that relays forward bytes without decoding them.
 
-import { decodeData, encodeData } from './bin.js';
+import { checkData, decodeData, encodeData, writeData, type ByteWriter } from './bin.js';
 import type { BrokerData } from './data.js';
 import type { EndpointId } from './wire.js';
 import { ZeekEvent } from './zeek.js';
@@ -47,6 +47,18 @@ export class DataMessage {
     return m;
   }
 
+  /**
+   * Checks that the value's bytes are well formed (throws what decoding would), without
+   * decoding them where that can be checked on the bytes; `data` decodes on first use.
+   */
+  check(): void {
+    if (this.#data !== undefined || this.#checked) return;
+    if (!checkData(this.#bytes!)) this.#data = decodeData(this.#bytes!);
+    this.#checked = true;
+  }
+
+  #checked = false;
+
   get data(): BrokerData {
     return (this.#data ??= decodeData(this.#bytes!));
   }
@@ -54,6 +66,12 @@ export class DataMessage {
   /** The value's binary encoding. */
   get bytes(): Uint8Array {
     return (this.#bytes ??= encodeData(this.#data!));
+  }
+
+  /** Appends the value's binary encoding to `w` (encoding it there, if it has no bytes yet). */
+  writeTo(w: ByteWriter): void {
+    if (this.#bytes !== undefined) w.bytes(this.#bytes);
+    else writeData(w, this.#data!);
   }
 
   /** The Zeek event the value carries, if it is one. */

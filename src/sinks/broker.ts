@@ -11,7 +11,7 @@ import { ZeekEvent } from '../broker/zeek.js';
 import type { Sink, SinkSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import { batchReaders } from '../data/read.js';
-import { brokerConnectionOptions, brokerOf, openBroker } from '../endpoints/broker.js';
+import { brokerConnectionOptions, brokerOf, checkTls, openBroker } from '../endpoints/broker.js';
 
 export const brokerSinkOptions = z.strictObject({
   topic: z.string().min(1).describe('topic to publish on'),
@@ -21,13 +21,13 @@ export const brokerSinkOptions = z.strictObject({
   wait_peers: z.number().int().nonnegative().default(0).describe('wait until this many peers are connected before the first row is published (subscribers that connect later miss what came before)'),
   ...brokerConnectionOptions,
 }).refine((o) => (o.endpoint === undefined) !== (o.listen === undefined && o.peer === undefined && o.websocket_listen === undefined && o.websocket === undefined),
-  { message: 'give either endpoint or at least one of listen, peer, websocket_listen, websocket' });
+  { message: 'give either endpoint or at least one of listen, peer, websocket_listen, websocket' }).superRefine(checkTls);
 
 export function brokerSink(options: z.output<typeof brokerSinkOptions>, ctx: NodeContext): Sink {
   checkTopic(options.topic, `sink ${ctx.name}`);
   const own = options.endpoint === undefined;
   const opened: Promise<BrokerEndpoint> = own
-    ? openBroker(options, `sink ${ctx.name}`)
+    ? openBroker(options, `sink ${ctx.name}`, undefined, ctx.baseDir)
     : Promise.resolve().then(() => brokerOf(ctx.endpoint?.(options.endpoint!), options.endpoint!));
   // A failed open surfaces through the first write (or close); it must not go unhandled meanwhile.
   opened.catch(() => {});

@@ -13,7 +13,7 @@ import { BatchBuilder } from '../data/batch.js';
 import type { SourceSpec } from '../data/component.js';
 import type { NodeContext } from '../data/context.js';
 import type { Schema } from '../data/types.js';
-import { brokerConnectionOptions, brokerOf, openBroker } from '../endpoints/broker.js';
+import { brokerConnectionOptions, brokerOf, checkTls, openBroker } from '../endpoints/broker.js';
 import { sourceShell } from './shell.js';
 
 export const brokerSourceOptions = z.strictObject({
@@ -24,7 +24,7 @@ export const brokerSourceOptions = z.strictObject({
   window: z.number().int().positive().default(8).describe('batches in flight before reading pauses until sinks acknowledge (backpressure)'),
   on_error: z.enum(['skip', 'fail']).default('skip').describe('a message that is not a Zeek event, or whose arguments do not fit the types its event name first had: `skip` counts it, `fail` stops the pipeline'),
 }).refine((o) => (o.endpoint === undefined) !== (o.listen === undefined && o.peer === undefined && o.websocket_listen === undefined && o.websocket === undefined),
-  { message: 'give either endpoint or at least one of listen, peer, websocket_listen, websocket' });
+  { message: 'give either endpoint or at least one of listen, peer, websocket_listen, websocket' }).superRefine(checkTls);
 
 interface Pending { schema: Schema; builder: BatchBuilder; bytes: number }
 
@@ -34,7 +34,7 @@ export function brokerSource(options: z.output<typeof brokerSourceOptions>, ctx:
     const own = options.endpoint === undefined;
     let sub: Subscriber<DataMessage> | undefined;
     const subscribe = (e: BrokerEndpoint) => { sub = e.makeSubscriber(options.topics); };
-    const ep: BrokerEndpoint = own ? await openBroker(options, `source ${ctx.name}`, subscribe) : brokerOf(ctx.endpoint?.(options.endpoint!), options.endpoint!);
+    const ep: BrokerEndpoint = own ? await openBroker(options, `source ${ctx.name}`, subscribe, ctx.baseDir) : brokerOf(ctx.endpoint?.(options.endpoint!), options.endpoint!);
     if (!own) subscribe(ep);
     const messages = sub!;
     const schemas = new Map<string, Pending>();

@@ -57,3 +57,7 @@ export { subscribe as subscribeQuery, QueryRefused } from './node/client.js';
 export type { ClientOptions, ClientEvent } from './node/client.js';
 export { CONTROL_TOPIC, DATA_TOPIC } from './node/protocol.js';
 export type { QueryMode } from './node/protocol.js';
+
+// Broker data stores: masters (memory or SQLite) and caching clones attached to an endpoint.
+export { MasterStore, CloneStore, StaleDataError } from './broker/index.js';
+export type { Store as BrokerStore, StoreEvent, StoreInput, MasterOptions, CloneOptions, StoreTiming, SqliteOptions } from './broker/index.js';

@@ -15,6 +15,7 @@ import { acceptedTlsProblem, describeTlsFailure, tlsSettings, type TlsMode, type
 import { connectWebSocket, listenWebSocket, type WebSocketListener } from './websocket.js';
 import { DEFAULT_TTL, EndpointId, MAGIC, encodeHandshake, errorCode, frame, type ErrorCode } from './wire.js';
 import { ZeekEvent } from './zeek.js';
+import { CloneStore, MasterStore, type CloneOptions, type MasterBackendKind, type MasterOptions } from './store/store.js';
 
 /** Broker's status codes (`broker::sc`) as status subscribers report them. */
 export type StatusCode = 'peer_added' | 'peer_removed' | 'peer_lost' | 'endpoint_discovered' | 'endpoint_unreachable';
@@ -149,6 +150,8 @@ export class Endpoint {
   private readonly sockets = new Set<NativePeer>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private advertised: string[] = [];
+  private readonly commandHandlers = new Map<string, Set<(payload: Uint8Array, sender: EndpointId) => void>>();
+  private readonly stores = new Map<string, MasterStore | CloneStore>();
   private stopped = false;
   private readonly pending = new Set<AbortController>();
   private readonly overflowDefaults: Required<OverflowOptions>;
@@ -192,7 +195,88 @@ export class Endpoint {
     const f: string[] = [];
     for (const topics of this.subscribers.values()) for (const t of topics) extendFilter(f, t);
     for (const t of this.forwarded) extendFilter(f, t);
+    for (const t of this.commandHandlers.keys()) extendFilter(f, t);
     return f;
+  }
+
+  // ---- data stores -----------------------------------------------------------------
+
+  /**
+   * Attaches the master of store `name` with a `memory` or `sqlite` backend (SQLite
+   * options: path, synchronous, journal_mode, failure_mode, integrity_check).
+   */
+  attachMaster(name: string, backend: MasterBackendKind = 'memory', options: MasterOptions = {}): MasterStore {
+    this.checkOpen('attachMaster');
+    if (this.stores.has(name)) throw new Error(`attachMaster: store '${name}' is attached to this endpoint already (as ${this.stores.get(name)!.role})`);
+    const m = new MasterStore(this, name, backend, options);
+    this.stores.set(name, m);
+    return m;
+  }
+
+  /** Attaches a clone of store `name`, which finds its master among the peers. */
+  attachClone(name: string, options: CloneOptions = {}): CloneStore {
+    this.checkOpen('attachClone');
+    if (this.stores.has(name)) throw new Error(`attachClone: store '${name}' is attached to this endpoint already (as ${this.stores.get(name)!.role})`);
+    const c = new CloneStore(this, name, options);
+    this.stores.set(name, c);
+    return c;
+  }
+
+  /** The store of that name attached to this endpoint, if any. */
+  attachedStore(name: string): MasterStore | CloneStore | undefined {
+    return this.stores.get(name);
+  }
+
+  /** Detaches a store. */
+  detachStore(name: string): boolean {
+    const s = this.stores.get(name);
+    if (!s) return false;
+    this.stores.delete(name);
+    s.close();
+    return true;
+  }
+
+  /** Receives command envelopes on `topic` addressed to us or broadcast; the topic joins our filter. */
+  registerCommandHandler(topic: string, handler: (payload: Uint8Array, sender: EndpointId) => void): () => void {
+    let set = this.commandHandlers.get(topic);
+    if (!set) { set = new Set(); this.commandHandlers.set(topic, set); }
+    set.add(handler);
+    this.filterChanged();
+    return () => {
+      set.delete(handler);
+      if (set.size === 0) this.commandHandlers.delete(topic);
+    };
+  }
+
+  /** Sends a command envelope from this endpoint: to `receiver`, or (nil) to everyone subscribed to `topic`. */
+  sendCommand(topic: string, payload: Uint8Array, receiver: EndpointId = EndpointId.nil): void {
+    if (this.stopped) return;
+    this.routeCommand({ sender: this.id, receiver, topic, ttl: DEFAULT_TTL, payload });
+  }
+
+  /** Delivers a command envelope locally (if it is for us) and passes it on (Broker's routing of commands). */
+  routeCommand(e: { sender: EndpointId; receiver: EndpointId; topic: string; ttl: number; payload: Uint8Array }, from?: NativePeer): void {
+    const forUs = e.receiver.isNil || e.receiver.equals(this.id);
+    if (forUs) {
+      for (const [topic, handlers] of this.commandHandlers) {
+        if (!e.topic.startsWith(topic)) continue;
+        for (const h of handlers) {
+          // Local senders get their answer on a later turn, as from a peer.
+          if (from) h(e.payload, e.sender);
+          else queueMicrotask(() => h(e.payload, e.sender));
+        }
+      }
+      if (!e.receiver.isNil) return;
+    }
+    if (from && e.ttl <= 1) return;
+    const ttl = from ? e.ttl - 1 : e.ttl;
+    if (!e.receiver.isNil) {
+      const direct = this.native.get(String(e.receiver));
+      if (direct) { direct.sendCommand(e.topic, e.payload, e.sender, e.receiver, ttl); return; }
+    }
+    for (const p of this.native.values()) {
+      if (p !== from && p.isPeered && matches(p.filter, e.topic)) p.sendCommand(e.topic, e.payload, e.sender, e.receiver, ttl);
+    }
   }
 
   /**
@@ -447,6 +531,8 @@ export class Endpoint {
     this.stopped = true;
     for (const a of this.pending) a.abort();
     this.wanted.clear();
+    for (const st of this.stores.values()) st.close();
+    this.stores.clear();
     for (const t of this.timers) clearTimeout(t);
     for (const s of this.servers) s.close();
     this.servers.clear();
@@ -610,6 +696,7 @@ export class Endpoint {
   }
 
   error(code: ErrorCode, message: string, peer?: PeerInfo): void {
+    if (this.stopped && this.statusSubscribers.size === 0) return;
     const e: StatusEvent = peer ? { type: 'error', code, peer, message } : { type: 'error', code, message };
     for (const s of this.statusSubscribers) s.deliver(e);
   }

@@ -13,3 +13,6 @@ export type { EndpointOptions, EndpointStats, OverflowOptions, PeerInfo, PeerOpt
 export type { OverflowPolicy } from './flow.js';
 export type { TlsOptions, TlsCertificateOptions, TlsMode } from './tls.js';
 export { Subscriber } from './subscriber.js';
+export { MasterStore, CloneStore, StaleDataError } from './store/store.js';
+export type { Store, StoreEvent, StoreInput, MasterOptions, CloneOptions, StoreTiming } from './store/store.js';
+export type { SqliteOptions } from './store/sqlite.js';

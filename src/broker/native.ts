@@ -182,10 +182,10 @@ export class NativePeer implements Link, Input {
     this.fail(code, description, false);
   }
 
-  private envelope(type: 'routing_update' | 'ping' | 'pong', topic: string, payload: Uint8Array): void {
+  private envelope(type: 'command' | 'routing_update' | 'ping' | 'pong', topic: string, payload: Uint8Array, sender = this.endpoint.id, ttl = DEFAULT_TTL, to?: EndpointId): void {
     const start = this.out.pos;
     this.out.u32(0);
-    writeEnvelope(this.out, { sender: this.endpoint.id, receiver: this.remoteId ?? EndpointId.nil, type, ttl: DEFAULT_TTL, topic, payload });
+    writeEnvelope(this.out, { sender, receiver: to ?? this.remoteId ?? EndpointId.nil, type, ttl, topic, payload });
     this.out.view.setUint32(start, this.out.pos - start - 4);
     this.schedule();
   }
@@ -272,6 +272,16 @@ export class NativePeer implements Link, Input {
     this.endpoint.overflowed(this, 'backpressure_overflow', this.held.dropped);
     this.cut = true;
     this.fail('unspecified', `backpressure_overflow: ${n} messages waited for a socket that did not drain (buffer ${this.held.capacity})`, true);
+  }
+
+  get isPeered(): boolean {
+    return this.state === 'peered' && !this.removing;
+  }
+
+  /** Sends a data store command envelope (the endpoint chose the receiver and checked the filter). */
+  sendCommand(topic: string, payload: Uint8Array, sender: EndpointId, receiver: EndpointId, ttl: number): void {
+    if (!this.isPeered) return;
+    this.envelope('command', topic, payload, sender, ttl, receiver);
   }
 
   /** Tells the peer our (grown) filter. */
@@ -613,7 +623,8 @@ export class NativePeer implements Link, Input {
         if (this.byeToken && Buffer.compare(Buffer.from(e.payload), Buffer.from(this.byeToken)) === 0) this.socket.end();
         return;
       case 'command':
-        // Data store commands: this endpoint has no stores yet; they are not for us.
+        // Data store commands: copied out of the read buffer, like data.
+        this.endpoint.routeCommand({ sender: e.sender, receiver: e.receiver, topic: e.topic, ttl: e.ttl, payload: new Uint8Array(e.payload) }, this);
         return;
     }
   }

@@ -11,6 +11,7 @@ import { NodeError, runPipeline } from '../pipeline/run.js';
 import { generateAction } from '../generate/cli.js';
 import { QueryError } from '../query/index.js';
 import { filterCommand } from './filter.js';
+import { registerBrokerStoreCommands } from './broker-store.js';
 import { registerBrokerCommands } from './broker.js';
 import { registerKafkaCommands } from './kafka.js';
 import { zeekLogKinds } from '../generate/zeek.js';
@@ -109,6 +110,7 @@ error, 130 (SIGINT) or 143 (SIGTERM) when stopped by a signal after writing the 
   registerStoreCommands(program);
   registerServeCommand(program);
   registerSubscribeCommand(program);
+  registerBrokerStoreCommands(program);
 }
 
 async function load(file: string): Promise<Pipeline | undefined> {

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { Endpoint as BrokerEndpoint } from '../broker/endpoint.js';
+import type { CloneStore, MasterStore } from '../broker/store/store.js';
 import { DEFAULT_PEER_BUFFER, OVERFLOW_POLICIES, type OverflowPolicy } from '../broker/flow.js';
 import type { TlsOptions } from '../broker/tls.js';
 import type { Endpoint, EndpointSpec } from '../data/component.js';
@@ -111,4 +112,11 @@ export const brokerEndpointSpec: EndpointSpec<typeof brokerEndpointOptions> = {
 export function brokerOf(endpoint: Endpoint | undefined, name: string): BrokerEndpoint {
   if (!(endpoint instanceof BrokerPipelineEndpoint)) throw new Error(`endpoint '${name}' is not a broker endpoint`);
   return endpoint.endpoint;
+}
+
+/** The store `name` on the endpoint: the one attached already (shared by the pipeline's nodes), or a new one. */
+export function storeOn(ep: BrokerEndpoint, name: string, attach: 'clone' | 'master', make: () => MasterStore | CloneStore): MasterStore | CloneStore {
+  const existing = ep.attachedStore(name);
+  if (existing && existing.role !== attach) throw new Error(`store '${name}' is attached to this endpoint as ${existing.role}, not as ${attach}`);
+  return existing ?? make();
 }

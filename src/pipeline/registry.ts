@@ -13,6 +13,7 @@ import { archiveSinkSpec } from '../sinks/archive.js';
 import { arrowSinkSpec } from '../sinks/arrow.js';
 import { asciiSinkSpec } from '../sinks/ascii.js';
 import { brokerSinkSpec } from '../sinks/broker.js';
+import { brokerStoreSinkSpec } from '../sinks/broker-store.js';
 import { channelSinkSpec } from '../sinks/channel.js';
 import { csvSinkSpec } from '../sinks/csv.js';
 import { jsonSinkSpec } from '../sinks/json.js';
@@ -23,6 +24,7 @@ import { zeekTsvSinkSpec } from '../sinks/zeek-tsv.js';
 import { arrowSourceSpec } from '../sources/arrow.js';
 import { bgpdumpSpec } from '../sources/bgpdump.js';
 import { brokerSourceSpec } from '../sources/broker.js';
+import { storeChangesSourceSpec } from '../sources/store-changes.js';
 import { channelSourceSpec } from '../sources/channel.js';
 import { jsonSourceSpec } from '../sources/json.js';
 import { kafkaSourceSpec } from '../sources/kafka.js';
@@ -33,11 +35,11 @@ import { zeekTsvSpec } from '../sources/zeek-tsv.js';
 
 const all = [
   // sources
-  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec, storeSourceSpec, brokerSourceSpec, kafkaSourceSpec,
+  zeekTsvSpec, zeekJsonSourceSpec, jsonSourceSpec, arrowSourceSpec, pcapSourceSpec, bgpdumpSpec, channelSourceSpec, storeSourceSpec, brokerSourceSpec, storeChangesSourceSpec, kafkaSourceSpec,
   // operators
   whereSpec, headSpec, selectSpec, dropSpec, rebatchSpec,
   // sinks
-  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec, archiveSinkSpec, brokerSinkSpec, kafkaSinkSpec,
+  zeekTsvSinkSpec, zeekJsonSinkSpec, jsonSinkSpec, csvSinkSpec, asciiSinkSpec, arrowSinkSpec, pcapSinkSpec, channelSinkSpec, archiveSinkSpec, brokerSinkSpec, brokerStoreSinkSpec, kafkaSinkSpec,
 ] as readonly ComponentSpec[];
 
 /** Every component; a type name may exist once per kind (`zeek-tsv` is a source and a sink). */

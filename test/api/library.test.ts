@@ -59,8 +59,8 @@ test('exactly the documented names are exported, and internal modules are not re
   await writeFile(join(dir, 'names.js'), `import * as v from 'vastflow';\nconsole.log(Object.keys(v).sort().join(' '));\n`);
   const { stdout } = await exec('node', [join(dir, 'names.js')]);
   assert.equal(stdout.trim(), [
-    'Ack', 'BrokerConversionError', 'BrokerEndpoint', 'BrokerFormatError', 'BrokerJsonError', 'CONTROL_TOPIC', 'CreditWindow',
-    'DATA_TOPIC', 'DEFAULT_DB', 'FanOut', 'NodeError', 'PipelineError', 'QueryError', 'QueryRefused', 'StoreReader',
+    'Ack', 'BrokerConversionError', 'BrokerEndpoint', 'BrokerFormatError', 'BrokerJsonError', 'CONTROL_TOPIC', 'CloneStore', 'CreditWindow',
+    'DATA_TOPIC', 'DEFAULT_DB', 'FanOut', 'MasterStore', 'NodeError', 'PipelineError', 'QueryError', 'QueryRefused', 'StaleDataError', 'StoreReader',
     'StoreWriter', 'VastNode', 'ZeekEvent', 'broker', 'collectBatches', 'compileQuery', 'components', 'componentsOf',
     'dataToJson', 'decodeData', 'defaultNodeConfig', 'drop', 'emptyStats', 'encodeData', 'endpointKinds', 'findComponent',
     'findEndpoint', 'formatProblem', 'formatType', 'fromBroker', 'head', 'loadNodeConfig', 'loadPipeline', 'makeBatch',

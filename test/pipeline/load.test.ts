@@ -49,7 +49,7 @@ sinks:
   out: { type: json, inputs: [con] }
 `), [
     "p.yaml:2:17: node 'conn': unknown source type 'zeek-tsvv'",
-    "  hint: source types: zeek-tsv, zeek-json, json, arrow, pcap, bgpdump, channel, store, broker, kafka; did you mean 'zeek-tsv'?",
+    "  hint: source types: zeek-tsv, zeek-json, json, arrow, pcap, bgpdump, channel, store, broker, store-changes, kafka; did you mean 'zeek-tsv'?",
     "p.yaml:3:8: node 'dns': missing required option 'path'",
     "  hint: see 'flow components zeek-tsv' for the options",
     "p.yaml:3:26: node 'dns': unknown option 'pth' for source type 'zeek-tsv'",
@@ -86,7 +86,7 @@ sinks:
     "p.yaml:2:49: node 's': option 'batch_size': Invalid input: expected number, received string",
     "  hint: see 'flow components zeek-tsv' for the options",
     "p.yaml:6:16: node 'out': unknown sink type 'head' ('head' is an operator; put it under operators)",
-    `  hint: sink types: ${'zeek-tsv, zeek-json, json, csv, ascii, arrow, pcap, channel, archive, broker, kafka'}`,
+    `  hint: sink types: ${'zeek-tsv, zeek-json, json, csv, ascii, arrow, pcap, channel, archive, broker, broker-store, kafka'}`,
   ]);
 });
 

@@ -62,10 +62,11 @@ export function storeChangesSource(options: z.output<typeof storeChangesSourceOp
           if (value !== undefined) queue.push({ type: 'insert', store: options.store, key, value, publisher: store.role === 'clone' ? store.masterId ?? '' : String(store.id) });
         }
       }
-      while (!shell.stopped) {
+      // A stop request (shell.ending) ends the loop too: what is queued is still emitted.
+      while (!shell.ending) {
         if (queue.length === 0) {
           await cut();
-          if (shell.stopped) break;
+          if (shell.ending) break;
           await new Promise<void>((r) => { wake = r; });
           wake = undefined;
           continue;

@@ -104,6 +104,11 @@ sinks:
   for (let i = 0; i < 200 && lines().length < snapshot + 2; i++) await new Promise((r) => setTimeout(r, 50));
   abort.abort();
   await run;
+  // The stopped source has shut its own endpoint down: the master's endpoint has no peer
+  // left (before the fix the source kept waiting for changes, and its endpoint kept the
+  // process alive after the test).
+  for (let i = 0; i < 40 && ep.peers().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(ep.peers(), []);
   const events = lines().map((l) => JSON.parse(l) as { event: string; key: string; value: number | null });
   assert.equal(events.filter((e) => e.event === 'insert').length, snapshot + 1);
   const last = events.slice(-2);

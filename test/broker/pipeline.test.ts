@@ -4,22 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { Endpoint } from '../../src/broker/endpoint.js';
 import { loadPipelineFile } from '../../src/pipeline/load.js';
 import { runPipeline } from '../../src/pipeline/run.js';
+import { freePort } from '../helpers/net.js';
 
 const DIR = resolve('pipelines');
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test('zeek-to-broker.yaml relays every conn.log row to a Broker subscriber', { timeout: 120_000 }, async () => {
   const [native, ws] = [await freePort(), await freePort()];

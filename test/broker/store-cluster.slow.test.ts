@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { freePort } from '../helpers/net.js';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -92,14 +93,6 @@ async function converged(ref: Node, others: Node[], timeoutMs = 20_000): Promise
     if (Date.now() > deadline) assert.deepEqual(got.map((g) => JSON.parse(g).length), got.map(() => JSON.parse(want).length), 'clones did not converge to the master');
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
 }
 
 test('a master and two clones in separate processes: clone writes, local reads, expiry, SIGKILL of the master, restart on the same SQLite file', { timeout: 120_000 }, async () => {

@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -13,6 +12,7 @@ import { Endpoint } from '../../src/broker/endpoint.js';
 import { parsePipeline } from '../../src/pipeline/load.js';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { SHARED } from '../helpers/collect.js';
+import { freePort } from '../helpers/net.js';
 
 const CONN = path.join(SHARED, 'zeek/conn.log');
 
@@ -28,14 +28,6 @@ function expectedCounts(): Map<string, number> {
     counts.set(h, (counts.get(h) ?? 0) + 1);
   }
   return counts;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return p;
 }
 
 
